@@ -1,0 +1,1 @@
+"""Harrow's Python SDK. The generated stubs of the contract live in `harrow.v1`."""

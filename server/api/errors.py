@@ -1,0 +1,92 @@
+"""Domain errors → google.rpc.Status, gRPC status codes and REST bodies (AIP-193).
+
+One mapping serves both transports: gRPC sends the Status as rich status
+details, REST renders the same Status as `{"error": {...}}`, so a client sees
+the same reason, message and field violations whichever way it came in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2, json_format
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from server.domain.errors import HarrowError, InvalidArgument, Unavailable
+
+ERROR_DOMAIN = "harrow.io"
+
+# AIP-193 / google.rpc.Code → HTTP status.
+HTTP_STATUS: dict[str, int] = {
+    "OK": 200,
+    "CANCELLED": 499,
+    "UNKNOWN": 500,
+    "INVALID_ARGUMENT": 400,
+    "DEADLINE_EXCEEDED": 504,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "PERMISSION_DENIED": 403,
+    "UNAUTHENTICATED": 401,
+    "RESOURCE_EXHAUSTED": 429,
+    "FAILED_PRECONDITION": 400,
+    "ABORTED": 409,
+    "OUT_OF_RANGE": 400,
+    "UNIMPLEMENTED": 501,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "DATA_LOSS": 500,
+}
+
+
+def _pack(message: Any) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def to_status(error: HarrowError) -> status_pb2.Status:
+    """The google.rpc.Status for a domain error: ErrorInfo always, BadRequest and RetryInfo when they apply."""
+    status = status_pb2.Status(code=code_pb2.Code.Value(error.code), message=error.message)
+    status.details.append(
+        _pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
+    )
+    if isinstance(error, InvalidArgument) and error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
+        )
+        status.details.append(_pack(bad_request))
+    if isinstance(error, Unavailable):
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(int(error.retry_after_seconds * 1000))
+        status.details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
+    return status
+
+
+def internal_status(message: str = "internal error") -> status_pb2.Status:
+    """The Status for an unexpected exception; its text never reaches the client."""
+    return to_status(HarrowError(message))
+
+
+def grpc_code(status: status_pb2.Status) -> grpc.StatusCode:
+    name = code_pb2.Code.Name(status.code)
+    return grpc.StatusCode[name]
+
+
+def http_status(status: status_pb2.Status) -> int:
+    return HTTP_STATUS.get(code_pb2.Code.Name(status.code), 500)
+
+
+def rest_error_body(status: status_pb2.Status) -> dict[str, Any]:
+    """`{"error": {"code", "message", "status", "details"}}`, details in proto3 JSON with `@type`."""
+    return {
+        "error": {
+            "code": http_status(status),
+            "message": status.message,
+            "status": code_pb2.Code.Name(status.code),
+            "details": [json_format.MessageToDict(detail) for detail in status.details],
+        }
+    }

@@ -349,12 +349,14 @@ class ListVirtualMachinesRequest(_message.Message):
     def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ...) -> None: ...
 
 class ListVirtualMachinesResponse(_message.Message):
-    __slots__ = ("virtual_machines", "next_page_token")
+    __slots__ = ("virtual_machines", "next_page_token", "revision")
     VIRTUAL_MACHINES_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     virtual_machines: _containers.RepeatedCompositeFieldContainer[VirtualMachine]
     next_page_token: str
-    def __init__(self, virtual_machines: _Optional[_Iterable[_Union[VirtualMachine, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    revision: int
+    def __init__(self, virtual_machines: _Optional[_Iterable[_Union[VirtualMachine, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class CreateVirtualMachineRequest(_message.Message):
     __slots__ = ("parent", "virtual_machine_id", "virtual_machine", "request_id", "validate_only")
@@ -385,20 +387,18 @@ class UpdateVirtualMachineRequest(_message.Message):
     def __init__(self, virtual_machine: _Optional[_Union[VirtualMachine, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., allow_missing: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class DeleteVirtualMachineRequest(_message.Message):
-    __slots__ = ("name", "etag", "allow_missing", "force", "validate_only", "request_id")
+    __slots__ = ("name", "etag", "allow_missing", "validate_only", "request_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     ALLOW_MISSING_FIELD_NUMBER: _ClassVar[int]
-    FORCE_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     etag: str
     allow_missing: bool
-    force: bool
     validate_only: bool
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., allow_missing: _Optional[bool] = ..., force: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., allow_missing: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class StartVirtualMachineRequest(_message.Message):
     __slots__ = ("name", "etag", "request_id")

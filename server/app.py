@@ -1,0 +1,95 @@
+"""Wiring: settings → database → services → transports (DESIGN §1).
+
+`Harrow` owns everything that runs in one process and stops it in reverse
+order: health goes NOT_SERVING, gRPC drains in-flight calls for a grace
+period, REST closes, the change feed stops, the pool closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+from grpc_health.v1 import health
+
+from server.api.grpc.server import build_grpc_server
+from server.api.grpc.servicers import ClusterServicer, OperationServicer, VirtualMachineServicer
+from server.api.rest import build_rest_app
+from server.config import Settings
+from server.services.clusters import ClusterService
+from server.services.common import now
+from server.services.operations import OperationService
+from server.services.virtual_machines import VirtualMachineService
+from storage.changefeed import ChangeFeed
+from storage.db import Database
+from storage.repos import changes, idempotency
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    grpc: str
+    rest: str
+
+
+class Harrow:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        self.feed = ChangeFeed(self.db)
+        self.servicers: dict[str, object] = {
+            "harrow.v1.VirtualMachineService": VirtualMachineServicer(
+                VirtualMachineService(self.db, self.feed, bookmark_seconds=settings.watch.bookmark_seconds)
+            ),
+            "harrow.v1.ClusterService": ClusterServicer(ClusterService(self.db)),
+            "harrow.v1.OperationService": OperationServicer(OperationService(self.db)),
+        }
+        self._grpc: grpc.aio.Server | None = None
+        self._health: health.aio.HealthServicer | None = None
+        self._rest: web.AppRunner | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    async def start(self) -> Endpoints:
+        listen = self.settings.listen
+        await self.feed.start()
+        self._grpc, self._health, grpc_port = await build_grpc_server(self.servicers, listen.host, listen.grpc_port)
+        await self._grpc.start()
+        self._rest = web.AppRunner(build_rest_app(self.servicers), handle_signals=False, access_log=None)
+        await self._rest.setup()
+        site = web.TCPSite(self._rest, listen.host, listen.rest_port)
+        await site.start()
+        rest_port = self._rest.addresses[0][1]
+        self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
+        return Endpoints(grpc=f"{listen.host}:{grpc_port}", rest=f"http://{listen.host}:{rest_port}")
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        if self._grpc is not None:
+            await self._grpc.stop(grace_seconds)
+        if self._rest is not None:
+            await self._rest.cleanup()
+        await self.feed.stop()
+        await self.db.close()
+
+    async def _keep_house(self) -> None:
+        """Trim the change log to its retention and expire old request_ids, once a minute."""
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    await changes.compact(session, self.settings.watch.retained_changes)
+                    await idempotency.expire(session, now())
+            except Exception as error:
+                log.warning("housekeeping skipped: %s", type(error).__name__)
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)

@@ -1,0 +1,110 @@
+"""Pieces every resource service shares: clocks, etags, request fingerprints and operations."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+from google.longrunning import operations_pb2
+from google.protobuf import any_pb2, json_format
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from harrow.v1 import common_pb2
+
+from server.domain.errors import Aborted, InvalidArgument
+from storage.models import OperationRow
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_etag(uid: uuid.UUID, generation: int) -> str:
+    """A strong RFC 7232 etag that moves with every user-visible change of intent."""
+    digest = hashlib.sha256(f"{uid}:{generation}".encode()).hexdigest()[:20]
+    return f'"{digest}"'
+
+
+def check_etag(sent: str, current: str, name: str, field: str = "etag") -> None:
+    """AIP-154: an empty etag means "don't care"; a different one is ABORTED (HTTP 409)."""
+    if sent and sent != current:
+        raise Aborted(
+            f"{name} has changed since etag {sent} was read (now {current}); read it again and retry",
+            metadata={"resource": name, "current_etag": current, "field": field},
+        )
+
+
+def fingerprint(request: Message) -> str:
+    """Identity of a request, ignoring request_id, for request_id reuse checks."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    if "request_id" in copy.DESCRIPTOR.fields_by_name:
+        copy.ClearField("request_id")  # type: ignore[arg-type]
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+def check_request_id(request_id: str, field: str = "request_id") -> None:
+    if not request_id:
+        return
+    try:
+        uuid.UUID(request_id)
+    except ValueError as error:
+        raise InvalidArgument.for_field(field, f'must be a UUID (got "{request_id[:80]}")') from error
+
+
+def pack(message: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def any_to_json(message: Message) -> dict[str, object]:
+    """A message as proto3 JSON with its @type, so operations can store any response kind."""
+    return json_format.MessageToDict(pack(message))
+
+
+def operation_to_proto(row: OperationRow) -> operations_pb2.Operation:
+    metadata = common_pb2.OperationMetadata(
+        target=row.target,
+        verb=row.verb,
+        target_generation=row.target_generation,
+        status_message=row.status_message,
+        cancel_requested=row.cancel_requested,
+        request_id=row.request_id or "",
+    )
+    metadata.create_time.FromDatetime(row.create_time)
+    if row.end_time is not None:
+        metadata.end_time.FromDatetime(row.end_time)
+    operation = operations_pb2.Operation(name=f"operations/{row.id}", done=row.done)
+    operation.metadata.Pack(metadata)
+    if row.error is not None:
+        json_format.ParseDict(row.error, operation.error)
+    elif row.done and row.response is not None:
+        json_format.ParseDict(row.response, operation.response)
+    return operation
+
+
+def new_operation(
+    *, target: str, target_uid: uuid.UUID, verb: str, target_generation: int, request_id: str, at: datetime
+) -> OperationRow:
+    return OperationRow(
+        id=uuid.uuid4(),
+        target=target,
+        target_uid=target_uid,
+        verb=verb,
+        target_generation=target_generation,
+        done=False,
+        error=None,
+        response=None,
+        status_message=f"waiting for the cluster to show generation {target_generation}",
+        cancel_requested=False,
+        request_id=request_id or None,
+        create_time=at,
+        update_time=at,
+        end_time=None,
+    )
+
+
+def status_json(code: int, message: str) -> dict[str, object]:
+    return json_format.MessageToDict(status_pb2.Status(code=code, message=message))

@@ -1,0 +1,478 @@
+"""VirtualMachine: intent in, Operation out (DESIGN §2, §4).
+
+Every mutation is one transaction: the intent row (generation + 1, new
+etag), an operation row and a change row, plus the request_id's answer.
+The operation is done when the reconciler reports that the cluster shows
+the target generation. Spec is stored exactly as written and echoed back;
+what the cluster shows goes to state, status and conditions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from google.longrunning import operations_pb2
+from google.protobuf import empty_pb2, field_mask_pb2, json_format
+from google.protobuf.message import Message
+from harrow.v1 import common_pb2
+from harrow.v1 import virtual_machine_pb2 as vm_pb
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.domain import page_token, vm_state
+from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from server.domain.filter_match import evaluate
+from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
+from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
+from server.services import common
+from server.services.vm_validation import vm_violations
+from storage.changefeed import Bookmark, ChangeFeed
+from storage.db import Database
+from storage.filters import Column, to_sql
+from storage.models import ClusterRow, OperationRow, VirtualMachineRow
+from storage.repos import changes, idempotency, resources
+
+KIND = "VirtualMachine"
+_VM = vm_pb.VirtualMachine
+_WRITABLE = ("labels", "annotations", "spec")
+_ORDERS = {"name": "name", "create_time": "create_time"}
+_STATES = tuple(name for name in _VM.State.keys() if name != "STATE_UNSPECIFIED")
+_RUN_STRATEGIES = tuple(name for name in vm_pb.VirtualMachineSpec.RunStrategy.keys() if name != "RUN_STRATEGY_UNSPECIFIED")
+
+FILTER_FIELDS: dict[str, FieldKind] = {
+    "name": FieldKind.string(),
+    "uid": FieldKind.string(),
+    "state": FieldKind.enum(_STATES),
+    "create_time": FieldKind.timestamp(),
+    "update_time": FieldKind.timestamp(),
+    "labels": FieldKind.label_map(),
+    "spec.run_strategy": FieldKind.enum(_RUN_STRATEGIES),
+    "spec.description": FieldKind.string(),
+    "status.node": FieldKind.string(),
+}
+_FILTER_COLUMNS: dict[str, Column] = {
+    "name": Column(VirtualMachineRow.name),
+    "uid": Column(VirtualMachineRow.uid, cast_text=True),
+    "state": Column(VirtualMachineRow.state),
+    "create_time": Column(VirtualMachineRow.create_time),
+    "update_time": Column(VirtualMachineRow.update_time),
+    "labels": Column(VirtualMachineRow.labels),
+    "spec.run_strategy": Column(VirtualMachineRow.spec, json_path=("run_strategy",)),
+    "spec.description": Column(VirtualMachineRow.spec, json_path=("description",)),
+    "status.node": Column(VirtualMachineRow.status, json_path=("node",)),
+}
+
+
+def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
+    vm = _VM(
+        name=row.name,
+        uid=str(row.uid),
+        labels=row.labels,
+        annotations=row.annotations,
+        etag=row.etag,
+        generation=row.generation,
+        observed_generation=row.observed_generation,
+        reconciling=row.observed_generation < row.generation,
+        state=_VM.State.Value(row.state),
+    )
+    vm.create_time.FromDatetime(row.create_time)
+    vm.update_time.FromDatetime(row.update_time)
+    if row.delete_time is not None:
+        vm.delete_time.FromDatetime(row.delete_time)
+    for condition in row.conditions:
+        json_format.ParseDict(condition, vm.conditions.add())
+    json_format.ParseDict(row.spec, vm.spec)
+    status = vm.status
+    status.node = row.status.get("node", "")
+    status.ip_addresses.extend(row.status.get("ip_addresses", []))
+    if row.delete_time is None:
+        run_strategy = row.spec.get("run_strategy", "HALTED")
+        for action in vm_state.allowed_actions(row.state, run_strategy):
+            status.allowed_actions.append(vm_pb.VirtualMachineStatus.Action.Value(action))
+    return vm
+
+
+def _spec_json(spec: vm_pb.VirtualMachineSpec) -> dict[str, Any]:
+    return json_format.MessageToDict(spec, preserving_proto_field_name=True)
+
+
+def _order(order_by: str) -> tuple[str, bool]:
+    words = order_by.split()
+    if not words:
+        return "name", False
+    descending = len(words) == 2 and words[1].lower() == "desc"
+    if words[0] not in _ORDERS or len(words) > 2 or (len(words) == 2 and not descending):
+        raise InvalidArgument.for_field(
+            "order_by", f'"{order_by}" is not supported; use name or create_time, optionally followed by " desc"'
+        )
+    return _ORDERS[words[0]], descending
+
+
+def _update_paths(request: vm_pb.UpdateVirtualMachineRequest) -> list[str]:
+    """AIP-134: the mask's paths; `*` is everything writable; no mask is every populated writable field."""
+    paths = list(request.update_mask.paths)
+    if not paths:
+        return [field.name for field, _ in request.virtual_machine.ListFields() if field.name in _WRITABLE]
+    if "*" in paths:
+        if len(paths) > 1:
+            raise InvalidArgument.for_field("update_mask", '"*" cannot be combined with other paths')
+        return list(_WRITABLE)
+    for path in paths:
+        if path.split(".")[0] not in _WRITABLE:
+            known = path.split(".")[0] in _VM.DESCRIPTOR.fields_by_name
+            why = "is output only" if known else "is not a field of VirtualMachine"
+            raise InvalidArgument.for_field("update_mask", f'"{path}" {why}; writable: labels, annotations, spec.*')
+        if not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(_VM.DESCRIPTOR):
+            raise InvalidArgument.for_field("update_mask", f'"{path}" is not a field of VirtualMachine')
+    return paths
+
+
+class VirtualMachineService:
+    def __init__(self, db: Database, feed: ChangeFeed, *, bookmark_seconds: float = 10.0):
+        self._db = db
+        self._feed = feed
+        self._bookmark_seconds = bookmark_seconds
+
+    async def get(self, request: vm_pb.GetVirtualMachineRequest) -> vm_pb.VirtualMachine:
+        name = parse_vm_name(request.name)
+        async with self._db.transaction() as session:
+            row = await resources.get_live(session, VirtualMachineRow, str(name))
+        if row is None:
+            raise _not_found(name)
+        return to_proto(row)
+
+    async def list(self, request: vm_pb.ListVirtualMachinesRequest) -> vm_pb.ListVirtualMachinesResponse:
+        parent = parse_namespace_name(request.parent, allow_wildcard=True)
+        size = page_token.page_size(request.page_size)
+        order_column, descending = _order(request.order_by)
+        digest = page_token.query_digest(str(parent), request.filter, request.order_by)
+        after = page_token.decode(request.page_token, digest)
+        if after is not None and order_column == "create_time":
+            after = [datetime.fromisoformat(after[0]), after[1]]
+        expr = parse_filter(request.filter)
+        where = [VirtualMachineRow.cluster == parent.cluster]
+        if not parent.all_namespaces:
+            where.append(VirtualMachineRow.namespace == parent.namespace)
+        if expr is not None:
+            check_fields(expr, FILTER_FIELDS)
+            where.append(to_sql(expr, _FILTER_COLUMNS))
+        async with self._db.snapshot() as session:
+            revision, _ = await changes.positions(session)
+            rows = await resources.page(
+                session,
+                VirtualMachineRow,
+                where=where,
+                order_column=order_column,
+                descending=descending,
+                after=after,
+                limit=size + 1,
+            )
+        response = vm_pb.ListVirtualMachinesResponse(
+            virtual_machines=[to_proto(row) for row in rows[:size]], revision=revision
+        )
+        if len(rows) > size:
+            last = rows[size - 1]
+            key: list[Any] = [last.name] if order_column == "name" else [last.create_time.isoformat(), last.name]
+            response.next_page_token = page_token.encode(key, digest)
+        return response
+
+    async def create(self, request: vm_pb.CreateVirtualMachineRequest) -> operations_pb2.Operation:
+        parent = parse_namespace_name(request.parent)
+        check_id(request.virtual_machine_id, "virtual_machine_id")
+        name = VirtualMachineName(parent.cluster, parent.namespace, request.virtual_machine_id)
+        _check(request.virtual_machine)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            return await self._insert(session, name, request.virtual_machine, request.request_id, at)
+
+        if request.validate_only:
+            return await self._preview(name, request.virtual_machine, must_exist=False)
+        return await self._mutate("CreateVirtualMachine", request, work)
+
+    async def update(self, request: vm_pb.UpdateVirtualMachineRequest) -> operations_pb2.Operation:
+        name = parse_vm_name(request.virtual_machine.name, "virtual_machine.name")
+        paths = _update_paths(request)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            row = await resources.get_live(session, VirtualMachineRow, str(name), lock=True)
+            if row is None:
+                if not request.allow_missing:
+                    raise _not_found(name)
+                _check(request.virtual_machine)
+                if request.validate_only:
+                    return _preview_operation(request.virtual_machine)
+                return await self._insert(session, name, request.virtual_machine, request.request_id, at)
+            common.check_etag(request.virtual_machine.etag, row.etag, str(name), "virtual_machine.etag")
+            if row.delete_time is not None:
+                raise _deleting(name)
+            merged = to_proto(row)
+            field_mask_pb2.FieldMask(paths=paths).MergeMessage(
+                request.virtual_machine, merged, replace_message_field=True, replace_repeated_field=True
+            )
+            _check(merged)
+            if request.validate_only:
+                return _preview_operation(merged)
+            spec = _spec_json(merged.spec)
+            labels, annotations = dict(merged.labels), dict(merged.annotations)
+            if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
+                row.spec, row.labels, row.annotations = spec, labels, annotations
+                await self._bump(session, row, "MODIFIED", at)
+            return await self._operation(session, row, "update", request.request_id, at)
+
+        return await self._mutate("UpdateVirtualMachine", request, work, dry_run=request.validate_only)
+
+    async def delete(self, request: vm_pb.DeleteVirtualMachineRequest) -> operations_pb2.Operation:
+        name = parse_vm_name(request.name)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            row = await resources.get_live(session, VirtualMachineRow, str(name), lock=True)
+            if row is None:
+                if not request.allow_missing:
+                    raise _not_found(name)
+                return _done_operation(empty_pb2.Empty())
+            common.check_etag(request.etag, row.etag, str(name))
+            if request.validate_only:
+                return _preview_operation(empty_pb2.Empty())
+            if row.delete_time is None:
+                row.delete_time = at
+                row.state = "TERMINATING"
+                await self._bump(session, row, "MODIFIED", at)
+            return await self._operation(session, row, "delete", request.request_id, at)
+
+        return await self._mutate("DeleteVirtualMachine", request, work, dry_run=request.validate_only)
+
+    async def act(self, action: str, request: Message) -> operations_pb2.Operation:
+        """Start, stop, restart, pause or unpause: checked against the current state, recorded as intent."""
+        name = parse_vm_name(getattr(request, "name", ""))
+        etag: str = getattr(request, "etag", "")
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            row = await resources.get_live(session, VirtualMachineRow, str(name), lock=True)
+            if row is None:
+                raise _not_found(name)
+            common.check_etag(etag, row.etag, str(name))
+            if row.delete_time is not None:
+                raise _deleting(name)
+            run_strategy = row.spec.get("run_strategy", "HALTED")
+            vm_state.check_action(action, row.state, run_strategy)
+            next_run_strategy = vm_state.run_strategy_after(action, run_strategy)
+            if next_run_strategy != run_strategy:
+                row.spec = {**row.spec, "run_strategy": next_run_strategy}
+            await self._bump(session, row, "MODIFIED", at)
+            return await self._operation(session, row, action.lower(), getattr(request, "request_id", ""), at)
+
+        return await self._mutate(f"{action.title()}VirtualMachine", request, work)
+
+    async def watch(self, request: vm_pb.WatchVirtualMachinesRequest) -> AsyncIterator[vm_pb.WatchVirtualMachinesResponse]:
+        parent = parse_namespace_name(request.parent, allow_wildcard=True)
+        expr = parse_filter(request.filter)
+        if expr is not None:
+            check_fields(expr, FILTER_FIELDS)
+        matches = _watch_matcher(parent, expr)
+        cursor = await self._feed.start_position(request.since_revision)
+        async for item in self._feed.subscribe(cursor, self._bookmark_seconds):
+            if isinstance(item, Bookmark):
+                yield vm_pb.WatchVirtualMachinesResponse(type=common_pb2.BOOKMARK, revision=item.revision)
+            elif item.kind == KIND and matches(item.parent, item.resource):
+                event = vm_pb.WatchVirtualMachinesResponse(
+                    type=common_pb2.WatchEventType.Value(item.event_type), revision=item.revision
+                )
+                json_format.ParseDict(item.resource, event.virtual_machine)
+                yield event
+
+    # --- writing -------------------------------------------------------------------------------
+
+    async def _mutate(
+        self,
+        method: str,
+        request: Message,
+        work: Callable[[AsyncSession, datetime], Awaitable[operations_pb2.Operation]],
+        *,
+        dry_run: bool = False,
+    ) -> operations_pb2.Operation:
+        """Run `work` in one transaction, answering a repeated request_id with the first answer."""
+        request_id: str = getattr(request, "request_id", "")
+        common.check_request_id(request_id)
+        async with self._db.transaction() as session:
+            at = common.now()
+            if request_id and not dry_run:
+                fingerprint = common.fingerprint(request)
+                prior = await idempotency.claim(session, request_id, method, fingerprint, at)
+                if prior is not None:
+                    if (prior.method, prior.fingerprint) != (method, fingerprint):
+                        raise InvalidArgument.for_field(
+                            "request_id", f"{request_id} was already used for a different request ({prior.method})"
+                        )
+                    return await _replay(session, prior.response)
+            operation = await work(session, at)
+            if request_id and not dry_run:
+                await idempotency.store(session, request_id, operation.SerializeToString())
+            return operation
+
+    async def _insert(
+        self, session: AsyncSession, name: VirtualMachineName, vm: vm_pb.VirtualMachine, request_id: str, at: datetime
+    ) -> operations_pb2.Operation:
+        await _require_cluster(session, name.cluster)
+        if await resources.get_live(session, VirtualMachineRow, str(name)) is not None:
+            raise _exists(name)
+        uid = uuid.uuid4()
+        spec = _spec_json(vm.spec)
+        row = VirtualMachineRow(
+            uid=uid,
+            name=str(name),
+            cluster=name.cluster,
+            namespace=name.namespace,
+            spec=spec,
+            status={},
+            state=vm_state.expected_state(spec["run_strategy"]),
+            conditions=[],
+            labels=dict(vm.labels),
+            annotations=dict(vm.annotations),
+            generation=1,
+            observed_generation=0,
+            etag=common.make_etag(uid, 1),
+            create_time=at,
+            update_time=at,
+            delete_time=None,
+            purged=False,
+            revision=0,
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError as error:  # a concurrent create of the same name won
+            raise _exists(name) from error
+        await self._record(session, row, "ADDED", at)
+        return await self._operation(session, row, "create", request_id, at)
+
+    async def _bump(self, session: AsyncSession, row: VirtualMachineRow, event: str, at: datetime) -> None:
+        row.generation += 1
+        row.etag = common.make_etag(row.uid, row.generation)
+        row.update_time = at
+        await self._record(session, row, event, at)
+
+    async def _record(self, session: AsyncSession, row: VirtualMachineRow, event: str, at: datetime) -> None:
+        row.revision = await changes.append(
+            session,
+            kind=KIND,
+            parent=f"clusters/{row.cluster}/namespaces/{row.namespace}",
+            name=row.name,
+            uid=row.uid,
+            event_type=event,
+            resource=json_format.MessageToDict(to_proto(row)),
+            now=at,
+        )
+
+    async def _operation(
+        self, session: AsyncSession, row: VirtualMachineRow, verb: str, request_id: str, at: datetime
+    ) -> operations_pb2.Operation:
+        operation = common.new_operation(
+            target=row.name,
+            target_uid=row.uid,
+            verb=verb,
+            target_generation=row.generation,
+            request_id=request_id,
+            at=at,
+        )
+        if row.observed_generation >= row.generation:
+            operation.done = True
+            operation.end_time = at
+            operation.status_message = "the cluster already shows this"
+            operation.response = common.any_to_json(to_proto(row))
+        session.add(operation)
+        return common.operation_to_proto(operation)
+
+    async def _preview(self, name: VirtualMachineName, vm: vm_pb.VirtualMachine, *, must_exist: bool) -> operations_pb2.Operation:
+        async with self._db.transaction() as session:
+            await _require_cluster(session, name.cluster)
+            exists = await resources.get_live(session, VirtualMachineRow, str(name)) is not None
+        if exists and not must_exist:
+            raise _exists(name)
+        preview = _VM()
+        preview.CopyFrom(vm)
+        preview.name = str(name)
+        return _preview_operation(preview)
+
+
+def _check(vm: vm_pb.VirtualMachine) -> None:
+    violations = vm_violations(vm)
+    if violations:
+        raise InvalidArgument.of(violations)
+
+
+def _done_operation(response: Message) -> operations_pb2.Operation:
+    operation = operations_pb2.Operation(done=True)
+    operation.response.Pack(response)
+    return operation
+
+
+def _preview_operation(response: Message) -> operations_pb2.Operation:
+    """validate_only (AIP-163): what the call would answer, with no name because nothing was started."""
+    return _done_operation(response)
+
+
+async def _replay(session: AsyncSession, stored: bytes | None) -> operations_pb2.Operation:
+    """The first answer to a request_id, refreshed: the operation may have finished since."""
+    operation = operations_pb2.Operation.FromString(stored or b"")
+    if not operation.name:
+        return operation
+    row = await session.get(OperationRow, uuid.UUID(operation.name.removeprefix("operations/")))
+    return common.operation_to_proto(row) if row is not None else operation
+
+
+async def _require_cluster(session: AsyncSession, cluster: str) -> None:
+    query = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
+    if (await session.execute(query)).first() is None:
+        raise NotFound(f"cluster clusters/{cluster} does not exist", reason="CLUSTER_NOT_FOUND",
+                       metadata={"cluster": f"clusters/{cluster}"})
+
+
+def _not_found(name: VirtualMachineName) -> NotFound:
+    return NotFound(f"virtual machine {name} does not exist", reason="VIRTUAL_MACHINE_NOT_FOUND",
+                    metadata={"resource": str(name)})
+
+
+def _exists(name: VirtualMachineName) -> AlreadyExists:
+    return AlreadyExists(f"virtual machine {name} already exists", reason="VIRTUAL_MACHINE_EXISTS",
+                         metadata={"resource": str(name)})
+
+
+def _deleting(name: VirtualMachineName) -> FailedPrecondition:
+    return FailedPrecondition(f"virtual machine {name} is being deleted", reason="DELETING",
+                              metadata={"resource": str(name)})
+
+
+def _watch_matcher(parent: NamespaceName, expr: Expr | None) -> Callable[[str, dict[str, Any]], bool]:
+    prefix = f"clusters/{parent.cluster}/namespaces/"
+
+    def matches(change_parent: str, resource: dict[str, Any]) -> bool:
+        in_parent = change_parent.startswith(prefix) if parent.all_namespaces else change_parent == str(parent)
+        return in_parent and (expr is None or evaluate(expr, _json_lookup(resource), FILTER_FIELDS))
+
+    return matches
+
+
+def _json_lookup(resource: dict[str, Any]) -> Callable[[tuple[str, ...]], Any]:
+    """Filter fields (snake_case paths) looked up in a proto3-JSON VirtualMachine (lowerCamelCase)."""
+
+    def lookup(path: tuple[str, ...]) -> Any:
+        value: Any = resource
+        for index, part in enumerate(path):
+            if not isinstance(value, dict):
+                return None
+            key = part if index > 0 and path[0] == "labels" else _camel(part)
+            value = value.get(key)
+        if value is None and path == ("state",):
+            return "STATE_UNSPECIFIED"
+        return value
+
+    return lookup
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)

@@ -1,0 +1,58 @@
+"""request_id bookkeeping (AIP-155).
+
+The key row is inserted first in the mutation's transaction. A concurrent
+duplicate blocks on the primary key until the first transaction ends: if it
+committed, the duplicate finds the stored answer; if it rolled back, the
+duplicate proceeds as the first. So a retried request has exactly one effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import IdempotencyKey
+
+RETENTION = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """An earlier request with the same request_id."""
+
+    method: str
+    fingerprint: str
+    response: bytes | None
+
+
+async def claim(
+    session: AsyncSession, request_id: str, method: str, fingerprint: str, now: datetime
+) -> Prior | None:
+    """Claim `request_id` for this transaction; None if it is ours, else the earlier request."""
+    inserted = await session.execute(
+        insert(IdempotencyKey)
+        .values(request_id=request_id, method=method, fingerprint=fingerprint, create_time=now)
+        .on_conflict_do_nothing(index_elements=[IdempotencyKey.request_id])
+        .returning(IdempotencyKey.request_id)
+    )
+    if inserted.first() is not None:
+        return None
+    row = (
+        await session.execute(select(IdempotencyKey).where(IdempotencyKey.request_id == request_id))
+    ).scalar_one()
+    return Prior(row.method, row.fingerprint, row.response)
+
+
+async def store(session: AsyncSession, request_id: str, response: bytes) -> None:
+    await session.execute(
+        update(IdempotencyKey).where(IdempotencyKey.request_id == request_id).values(response=response)
+    )
+
+
+async def expire(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.create_time < now - RETENTION))
+    return int(getattr(result, "rowcount", 0) or 0)

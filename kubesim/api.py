@@ -243,9 +243,7 @@ class Api:
             )
         ns = (body.get("metadata") or {}).get("namespace")
         if t.res.namespaced and ns and ns != t.namespace:
-            raise ApiError(
-                400, "the namespace of the provided object does not match the namespace sent on the request"
-            )
+            raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
         return body
 
     @staticmethod
@@ -289,18 +287,14 @@ class Api:
         meta: dict[str, Any] = {"resourceVersion": rv}
         if token:
             meta["continue"] = token
-        return _json(
-            {"kind": f"{t.res.kind}List", "apiVersion": t.res.group_version, "metadata": meta, "items": items}
-        )
+        return _json({"kind": f"{t.res.kind}List", "apiVersion": t.res.group_version, "metadata": meta, "items": items})
 
     async def _create(self, request: web.Request, t: Target) -> web.Response:
         assert t.res is not None
         body = self._check_kind(await self._body(request), t)
         if t.sub is not None:
             raise ApiError(405, "create is not allowed on a subresource")
-        obj, warnings = self.store.create(
-            t.res, t.namespace, body, self._dry(request), self._validation(request)
-        )
+        obj, warnings = self.store.create(t.res, t.namespace, body, self._dry(request), self._validation(request))
         return _json(obj, 201, warnings)
 
     async def _update(self, request: web.Request, t: Target) -> web.Response:
@@ -397,9 +391,7 @@ class Api:
         for obj in items:
             meta = obj["metadata"]
             if self.store.find(t.res, meta.get("namespace", ""), meta["name"]) is not None:
-                self.store.delete(
-                    t.res, meta.get("namespace", ""), meta["name"], opts.get("propagationPolicy")
-                )
+                self.store.delete(t.res, meta.get("namespace", ""), meta["name"], opts.get("propagationPolicy"))
         return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
 
     # ---- watch -------------------------------------------------------------------------------------------
@@ -416,9 +408,7 @@ class Api:
         if rv in ("", "0"):
             for obj in self.store.items(t.res, t.namespace or None):
                 if pred(obj):
-                    watcher.queue.put_nowait(
-                        Event(int(obj["metadata"]["resourceVersion"]), "ADDED", t.res, obj)
-                    )
+                    watcher.queue.put_nowait(Event(int(obj["metadata"]["resourceVersion"]), "ADDED", t.res, obj))
         else:
             try:
                 for event in self.store.since(int(rv)):
@@ -444,9 +434,7 @@ class Api:
             self.open_watches.discard(resp)
         return resp
 
-    async def _stream(
-        self, request: web.Request, resp: web.StreamResponse, watcher: Watcher, res: Resource
-    ) -> None:
+    async def _stream(self, request: web.Request, resp: web.StreamResponse, watcher: Watcher, res: Resource) -> None:
         loop = asyncio.get_running_loop()
         timeout = request.query.get("timeoutSeconds")
         deadline = loop.time() + float(timeout) if timeout else None

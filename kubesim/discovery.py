@@ -85,10 +85,7 @@ def resources(group_name: str, ver: str) -> dict[str, Any] | None:
     if group_name == "subresources.kubevirt.io" and ver == "v1":
         subs = [(f"virtualmachines/{s}", "VirtualMachine") for s in VM_SUBRESOURCES]
         subs += [(f"virtualmachineinstances/{s}", "VirtualMachineInstance") for s in VMI_SUBRESOURCES]
-        listed = [
-            {"name": n, "singularName": "", "namespaced": True, "kind": k, "verbs": ["update"]}
-            for n, k in subs
-        ]
+        listed = [{"name": n, "singularName": "", "namespaced": True, "kind": k, "verbs": ["update"]} for n, k in subs]
     else:
         matched = [r for r in RESOURCES if r.group == group_name and r.version == ver]
         if not matched:

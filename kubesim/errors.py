@@ -93,9 +93,7 @@ def invalid(kind: str, group: str, name: str, causes: list[dict[str, str]]) -> A
     summary = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
     return ApiError(
         422,
-        f'{kind}.{group} "{name}" is invalid: {summary}'
-        if group
-        else f'{kind} "{name}" is invalid: {summary}',
+        f'{kind}.{group} "{name}" is invalid: {summary}' if group else f'{kind} "{name}" is invalid: {summary}',
         details={"name": name, "group": group, "kind": kind, "causes": causes},
     )
 

@@ -30,9 +30,7 @@ def _pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise ApiError(
-            422, f"the server rejected our request due to an error in our request: invalid path {path}"
-        )
+        raise ApiError(422, f"the server rejected our request due to an error in our request: invalid path {path}")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -100,8 +98,7 @@ def json_patch(target: Any, ops: Any) -> Any:
                 if _get(doc, parts) != op.get("value"):
                     raise ApiError(
                         422,
-                        f"the server rejected our request due to an error in our request: "
-                        f"testing value {path} failed",
+                        f"the server rejected our request due to an error in our request: testing value {path} failed",
                     )
             else:
                 raise ApiError(400, f"Unexpected kind: {kind}")

@@ -103,8 +103,7 @@ class _Walker:
                 self.bad(
                     path,
                     "FieldValueTypeInvalid",
-                    f'Invalid value: "null": {path} in body must be of type {schema.get("type", "object")}: '
-                    '"null"',
+                    f'Invalid value: "null": {path} in body must be of type {schema.get("type", "object")}: "null"',
                 )
             return value
         if schema.get("x-kubernetes-int-or-string"):
@@ -112,8 +111,7 @@ class _Walker:
                 self.bad(
                     path,
                     "FieldValueTypeInvalid",
-                    f"Invalid value: {_render(value)}: {path} in body must be of type integer,string: "
-                    f"{_render(value)}",
+                    f"Invalid value: {_render(value)}: {path} in body must be of type integer,string: {_render(value)}",
                 )
             return value
         typ = schema.get("type")
@@ -156,8 +154,7 @@ class _Walker:
             self.bad(
                 path,
                 "FieldValueInvalid",
-                f"Invalid value: {_render(value)}: {path} in body should be at least "
-                f"{schema['minLength']} chars long",
+                f"Invalid value: {_render(value)}: {path} in body should be at least {schema['minLength']} chars long",
             )
 
     def _number(self, value: float, schema: dict[str, Any], path: str) -> None:
@@ -172,8 +169,7 @@ class _Walker:
             self.bad(
                 path,
                 "FieldValueInvalid",
-                f"Invalid value: {_render(value)}: {path} in body should be less than or equal to "
-                f"{schema['maximum']}",
+                f"Invalid value: {_render(value)}: {path} in body should be less than or equal to {schema['maximum']}",
             )
 
     def _array(self, value: list[Any], schema: dict[str, Any], path: str) -> list[Any]:
@@ -187,8 +183,7 @@ class _Walker:
             self.bad(
                 path,
                 "FieldValueInvalid",
-                f"Invalid value: {len(value)}: {path} in body should have at least "
-                f"{schema['minItems']} items",
+                f"Invalid value: {len(value)}: {path} in body should have at least {schema['minItems']} items",
             )
         items = schema.get("items")
         if not isinstance(items, dict):
@@ -209,9 +204,7 @@ class _Walker:
             elif isinstance(extra, dict):
                 out[key] = self.walk(item, extra, child)
             elif (
-                extra is True
-                or schema.get("x-kubernetes-preserve-unknown-fields")
-                or (props is None and extra is None)
+                extra is True or schema.get("x-kubernetes-preserve-unknown-fields") or (props is None and extra is None)
             ):
                 out[key] = item
             elif self.prune:

@@ -58,9 +58,7 @@ def _term(term: str) -> Callable[[dict[str, str]], bool]:
         if neg:
             return lambda labels: key not in labels
         return lambda labels: key in labels
-    raise ApiError(
-        400, f"unable to parse requirement: found '{term.strip()}', expected: in, notin, =, ==, !=, gt, lt"
-    )
+    raise ApiError(400, f"unable to parse requirement: found '{term.strip()}', expected: in, notin, =, ==, !=, gt, lt")
 
 
 def label_selector(expr: str | None) -> Predicate:

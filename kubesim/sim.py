@@ -64,9 +64,7 @@ class KubeSim:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.controllers.seed()
-        self._runner = web.AppRunner(
-            self.api.app(self.admin.routes), handle_signals=False, shutdown_timeout=0.5
-        )
+        self._runner = web.AppRunner(self.api.app(self.admin.routes), handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         self.certificates = generate(host)
         site = web.TCPSite(self._runner, host, port, ssl_context=self.certificates.server_context())
@@ -100,9 +98,7 @@ class KubeSim:
                 }
             ],
             "users": [{"name": context, "user": {"token": self.token}}],
-            "contexts": [
-                {"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}
-            ],
+            "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}],
         }
 
     def write_kubeconfig(self, path: str | Path, context: str = "kubesim") -> Path:

@@ -178,9 +178,7 @@ class Store:
     def _check(self, res: Resource, obj: Obj, validation: str = "Warn") -> tuple[Obj, list[str]]:
         name = obj["metadata"].get("name", "")
         causes: list[dict[str, str]] = []
-        pattern, what = (
-            (_LABEL, "RFC 1123 label") if res.plural == "namespaces" else (_SUBDOMAIN, "RFC 1123 subdomain")
-        )
+        pattern, what = (_LABEL, "RFC 1123 label") if res.plural == "namespaces" else (_SUBDOMAIN, "RFC 1123 subdomain")
         if not pattern.match(name) or len(name) > 253:
             regex = pattern.pattern.strip("^$")
             example = "'my-name',  or '123-abc'" if what.endswith("label") else "'example.com'"
@@ -294,9 +292,7 @@ class Store:
         obj = copy.deepcopy(body)
         meta = _meta(obj)
         if meta.get("name", name) != name:
-            raise ApiError(
-                400, f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
-            )
+            raise ApiError(400, f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
         want_rv = meta.get("resourceVersion")
         if want_rv and want_rv != current["metadata"]["resourceVersion"]:
             raise errors.conflict(res.plural, res.group, name)
@@ -379,8 +375,7 @@ class Store:
         if precondition_uid and precondition_uid != meta["uid"]:
             raise ApiError(
                 409,
-                f"Precondition failed: UID in precondition: {precondition_uid}, UID in object "
-                f"meta: {meta['uid']}",
+                f"Precondition failed: UID in precondition: {precondition_uid}, UID in object meta: {meta['uid']}",
                 details={"name": name, "group": res.group, "kind": res.plural},
             )
         if precondition_rv and precondition_rv != meta["resourceVersion"]:
@@ -444,11 +439,7 @@ class Store:
                     continue
                 obj, meta, ns = live, live["metadata"], key_[0]
                 refs = meta.get("ownerReferences") or []
-                if (
-                    refs
-                    and not any(r.get("uid") in self.uids for r in refs)
-                    and not meta.get("deletionTimestamp")
-                ):
+                if refs and not any(r.get("uid") in self.uids for r in refs) and not meta.get("deletionTimestamp"):
                     self.delete(res, ns, meta["name"], "Background")
                     continue
                 if not meta.get("deletionTimestamp"):

@@ -62,7 +62,9 @@ def _up(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
         from storage.embedded import EmbeddedPostgres
 
-    settings = from_environment(host=args.host, grpc_port=args.grpc_port, rest_port=args.rest_port, data_dir=args.data_dir)
+    settings = from_environment(
+        host=args.host, grpc_port=args.grpc_port, rest_port=args.rest_port, data_dir=args.data_dir
+    )
     postgres = EmbeddedPostgres(settings.data_dir / "postgres")
     postgres.start()
     try:
@@ -118,7 +120,6 @@ def _kubesim(rest: list[str]) -> int:
     from kubesim.cli import main as kubesim_main
 
     return kubesim_main(rest)
-
 
 
 if __name__ == "__main__":

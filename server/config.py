@@ -44,8 +44,12 @@ class Settings:
 
 
 def from_environment(
-    *, host: str | None = None, grpc_port: int | None = None, rest_port: int | None = None,
-    data_dir: str | None = None, default_host: str = "127.0.0.1",
+    *,
+    host: str | None = None,
+    grpc_port: int | None = None,
+    rest_port: int | None = None,
+    data_dir: str | None = None,
+    default_host: str = "127.0.0.1",
 ) -> Settings:
     listen = ListenConfig(
         host=host or os.environ.get("HARROW_HOST") or default_host,

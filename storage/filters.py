@@ -64,8 +64,13 @@ def _term(term: Compare | Has, columns: Mapping[str, Column]) -> ColumnElement[b
     labels = columns[term.field[0]].attribute
     key = term.field[1] if len(term.field) > 1 else None
     if isinstance(term, Has):
+        wanted = term.value.text
+        has: ColumnElement[bool]
         if key is None:
-            return labels.has_key(term.value.text) if term.value.text != "*" else labels != {}
-        return labels.has_key(key) if term.value.text == "*" else labels[key].astext == term.value.text
+            has = labels.has_key(wanted) if wanted != "*" else labels != {}
+        else:
+            has = labels.has_key(key) if wanted == "*" else labels[key].astext == wanted
+        return has
     assert key is not None, "check_fields admits only single-label comparisons"
-    return _OPS[term.op](labels[key].astext, term.value.text)
+    condition: ColumnElement[bool] = _OPS[term.op](labels[key].astext, term.value.text)
+    return condition

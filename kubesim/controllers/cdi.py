@@ -97,10 +97,7 @@ class CdiController:
     # ---- StorageProfile ----------------------------------------------------------------------------------
 
     def _harvester_spec(self, sc: Obj) -> Obj | None:
-        if (
-            sc.get("provisioner") == "driver.longhorn.io"
-            and (sc.get("parameters") or {}).get("dataEngine") == "v1"
-        ):
+        if sc.get("provisioner") == "driver.longhorn.io" and (sc.get("parameters") or {}).get("dataEngine") == "v1":
             return None
         ann = sc["metadata"].get("annotations") or {}
         spec: Obj = {}
@@ -111,9 +108,7 @@ class CdiController:
         if ann.get(f"{ANNOTATION}VolumeModeAccessModes"):
             try:
                 modes = json.loads(ann[f"{ANNOTATION}VolumeModeAccessModes"])
-                spec["claimPropertySets"] = [
-                    {"accessModes": am, "volumeMode": vm} for vm, am in modes.items()
-                ]
+                spec["claimPropertySets"] = [{"accessModes": am, "volumeMode": vm} for vm, am in modes.items()]
             except (ValueError, AttributeError):
                 pass
         return spec
@@ -193,9 +188,7 @@ class CdiController:
 
     def _default_class(self) -> str | None:
         for sc in self.store.items(SC):
-            if (sc["metadata"].get("annotations") or {}).get(
-                "storageclass.kubernetes.io/is-default-class"
-            ) == "true":
+            if (sc["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true":
                 return str(sc["metadata"]["name"])
         return "harvester-longhorn" if self.store.find(SC, "", "harvester-longhorn") else None
 

@@ -17,9 +17,7 @@ def set_condition(
         "type": ctype,
         "status": status,
         "lastProbeTime": None,
-        "lastTransitionTime": stamp
-        if old is None or old.get("status") != status
-        else old.get("lastTransitionTime"),
+        "lastTransitionTime": stamp if old is None or old.get("status") != status else old.get("lastTransitionTime"),
     }
     if reason:
         new["reason"] = reason
@@ -33,9 +31,7 @@ def drop_condition(conds: list[dict[str, Any]], ctype: str) -> list[dict[str, An
 
 
 def condition(obj: dict[str, Any], ctype: str) -> dict[str, Any] | None:
-    return next(
-        (c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == ctype), None
-    )
+    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == ctype), None)
 
 
 def is_true(obj: dict[str, Any], ctype: str) -> bool:

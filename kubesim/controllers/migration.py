@@ -52,9 +52,7 @@ STEP = {
 ACTIVE = ("Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running")
 
 
-def match_policy(
-    policies: list[Obj], vmi_labels: dict[str, str] | None, ns_labels: dict[str, str]
-) -> Obj | None:
+def match_policy(policies: list[Obj], vmi_labels: dict[str, str] | None, ns_labels: dict[str, str]) -> Obj | None:
     best: tuple[int, int] | None = None
     chosen: list[Obj] = []
     for policy in policies:
@@ -214,11 +212,7 @@ class MigrationController:
         if nxt == "TargetReady":
             node = self.store.find(NODE, "", vmim["status"]["migrationState"]["targetNode"]) or {}
             addr = next(
-                (
-                    a["address"]
-                    for a in node.get("status", {}).get("addresses", [])
-                    if a["type"] == "InternalIP"
-                ),
+                (a["address"] for a in node.get("status", {}).get("addresses", []) if a["type"] == "InternalIP"),
                 "",
             )
             state = {"targetNodeAddress": addr, "targetNodeDomainDetected": True}
@@ -232,9 +226,7 @@ class MigrationController:
         conf, policy = self.config(vmi)
         active = [m for m in self.store.items(VMIM) if m.get("status", {}).get("phase") in ACTIVE]
         source = vmi.get("status", {}).get("nodeName")
-        outbound = [
-            m for m in active if (m["status"].get("migrationState") or {}).get("sourceNode") == source
-        ]
+        outbound = [m for m in active if (m["status"].get("migrationState") or {}).get("sourceNode") == source]
         if len(active) >= int(conf["parallelMigrationsPerCluster"]) or len(outbound) >= int(
             conf["parallelOutboundMigrationsPerNode"]
         ):
@@ -247,9 +239,7 @@ class MigrationController:
             self.store.items(NODE), spec, scheduler.requests(vmi), self.virt.usage(), exclude=source
         )
         if target is None:
-            waited = self.clock.elapsed() - self.entered.setdefault(
-                vmim["metadata"]["uid"], self.clock.elapsed()
-            )
+            waited = self.clock.elapsed() - self.entered.setdefault(vmim["metadata"]["uid"], self.clock.elapsed())
             if waited > 300:
                 self._fail(vmim, f"target pod unschedulable: {message}")
             else:
@@ -322,16 +312,14 @@ class MigrationController:
                 if st["last"] - st["best_at"] > float(conf.get("progressTimeout", 150)):
                     self._fail(
                         vmim,
-                        f"Live migration stuck for {int(st['last'] - st['best_at'])} sec and has "
-                        "been aborted",
+                        f"Live migration stuck for {int(st['last'] - st['best_at'])} sec and has been aborted",
                         aborted=True,
                     )
                     return
                 if st["acceptable"] and elapsed > st["acceptable"]:
                     self._fail(
                         vmim,
-                        f"Live migration is not completed after {int(st['acceptable'])} seconds "
-                        "and has been aborted",
+                        f"Live migration is not completed after {int(st['acceptable'])} seconds and has been aborted",
                         aborted=True,
                     )
                     return
@@ -363,9 +351,7 @@ class MigrationController:
 
     def _release(self, vmim: Obj) -> None:
         def change(obj: Obj) -> None:
-            obj["metadata"]["finalizers"] = [
-                f for f in obj["metadata"].get("finalizers", []) if f != FINALIZER
-            ]
+            obj["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers", []) if f != FINALIZER]
 
         self.store.mutate(VMIM, vmim["metadata"]["namespace"], vmim["metadata"]["name"], change)
 

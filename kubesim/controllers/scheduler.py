@@ -93,9 +93,7 @@ def why_not(node: Obj, spec: Obj, need: tuple[float, float], used: tuple[float, 
     if not _affinity(node, spec):
         return "node(s) didn't match Pod's node affinity/selector"
     for taint in node.get("spec", {}).get("taints") or []:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(
-            taint, spec.get("tolerations") or []
-        ):
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(taint, spec.get("tolerations") or []):
             return "node(s) had untolerated taint"
     alloc = node.get("status", {}).get("allocatable") or {}
     if used[0] + need[0] > parse(alloc.get("cpu")):
@@ -125,9 +123,7 @@ def place(
         used = usage.get(name, (0.0, 0.0))
         reason = why_not(node, spec, need, used)
         if reason is None:
-            fits.append(
-                (used[1] - parse((node.get("status", {}).get("allocatable") or {}).get("memory")), name)
-            )
+            fits.append((used[1] - parse((node.get("status", {}).get("allocatable") or {}).get("memory")), name))
         else:
             reasons[reason] = reasons.get(reason, 0) + 1
     if fits:

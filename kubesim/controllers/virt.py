@@ -185,10 +185,7 @@ class VirtController:
         migrating = (
             vmi is not None
             and bool(vmi.get("status", {}).get("migrationState") or {})
-            and not (
-                vmi["status"]["migrationState"].get("completed")
-                or vmi["status"]["migrationState"].get("failed")
-            )
+            and not (vmi["status"]["migrationState"].get("completed") or vmi["status"]["migrationState"].get("failed"))
         )
         unsched = vmi is not None and (condition(vmi, "PodScheduled") or {}).get("reason") == "Unschedulable"
         if vm["metadata"].get("deletionTimestamp"):
@@ -225,9 +222,7 @@ class VirtController:
                     conds, "Ready", "False", stamp, reason, "VMI does not exist" if vmi is None else ""
                 )
             if paused:
-                conds = set_condition(
-                    conds, "Paused", "True", stamp, "PausedByUser", "VMI was paused by user"
-                )
+                conds = set_condition(conds, "Paused", "True", stamp, "PausedByUser", "VMI was paused by user")
             else:
                 conds = drop_condition(conds, "Paused")
             status["conditions"] = conds
@@ -375,9 +370,7 @@ class VirtController:
         for iface in devices.get("interfaces") or []:
             if iface.get("name") not in pod_nets:
                 continue
-            bridge_ok = (
-                "bridge" in iface and "kubevirt.io/allow-pod-bridge-network-live-migration" in annotations
-            )
+            bridge_ok = "bridge" in iface and "kubevirt.io/allow-pod-bridge-network-live-migration" in annotations
             if not ("masquerade" in iface or "passt" in iface or "binding" in iface or bridge_ok):
                 return (
                     False,

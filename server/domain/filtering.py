@@ -113,9 +113,7 @@ class FieldKind:
 def parse_filter(text: str) -> Expr | None:
     """The AST of `text`, or None when it is empty or only whitespace."""
     if len(text) > MAX_LENGTH:
-        raise InvalidArgument.for_field(
-            "filter", f"must be at most {MAX_LENGTH} characters (got {len(text)})"
-        )
+        raise InvalidArgument.for_field("filter", f"must be at most {MAX_LENGTH} characters (got {len(text)})")
     tokens = _tokenize(text)
     if len(tokens) == 1:
         return None
@@ -233,9 +231,7 @@ def _unexpected(token: _Token) -> InvalidArgument:
     """After a complete term: anything but AND, OR, ")" or the end."""
     if token.kind == "op":
         return _error(token.position, f'unexpected "{token.text}" after a complete comparison')
-    return _error(
-        token.position, f"expected AND or OR before {_describe(token)}; terms are not joined implicitly"
-    )
+    return _error(token.position, f"expected AND or OR before {_describe(token)}; terms are not joined implicitly")
 
 
 def _describe(token: _Token) -> str:
@@ -309,9 +305,7 @@ class _Parser:
         if self._at_keyword("NOT") or token.kind == "minus":
             self._next()
             if token.kind == "minus" and self._peek().spaced:
-                raise _error(
-                    token.position, 'put "-" directly before the term it negates, e.g. -state = RUNNING'
-                )
+                raise _error(token.position, 'put "-" directly before the term it negates, e.g. -state = RUNNING')
             with self._nested(token):
                 return Not(self._term(), token.position)
         if token.kind == "(":
@@ -379,8 +373,7 @@ class _Parser:
         if not _SEGMENT.fullmatch(segment):
             raise _error(
                 token.position,
-                f'invalid field name "{token.text}"; quote names with other characters, '
-                f'e.g. labels."example.com/tier"',
+                f'invalid field name "{token.text}"; quote names with other characters, e.g. labels."example.com/tier"',
             )
 
     def _value(self, op: _Token) -> Value:
@@ -400,9 +393,7 @@ class _Parser:
         glued = self._peek()
         if not glued.spaced and glued.kind in ("op", "string"):
             # e.g. create_time > 2024-01-31T12:00:00Z, cut short at the first ":".
-            raise _error(
-                start.position, f'quote values that contain "{glued.text[:1]}", e.g. "{text}{glued.text}..."'
-            )
+            raise _error(start.position, f'quote values that contain "{glued.text[:1]}", e.g. "{text}{glued.text}..."')
         return Value(text, position=start.position)
 
 

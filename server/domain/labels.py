@@ -46,9 +46,7 @@ def label_violations(labels: Mapping[str, str], field: str) -> list[FieldViolati
 def annotation_violations(annotations: Mapping[str, str], field: str) -> list[FieldViolation]:
     """Bad keys, then the total size, which Kubernetes counts in bytes over keys and values."""
     violations = [
-        FieldViolation(entry_path(field, key), description)
-        for key in annotations
-        for description in _key_problems(key)
+        FieldViolation(entry_path(field, key), description) for key in annotations for description in _key_problems(key)
     ]
     size = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
     if size > ANNOTATIONS_MAX_BYTES:

@@ -52,8 +52,11 @@ class OperationService:
         async with self._db.transaction() as session:
             row = await session.get(OperationRow, operation_id)
         if row is None:
-            raise NotFound(f"operation {request.name} does not exist", reason="OPERATION_NOT_FOUND",
-                           metadata={"resource": request.name})
+            raise NotFound(
+                f"operation {request.name} does not exist",
+                reason="OPERATION_NOT_FOUND",
+                metadata={"resource": request.name},
+            )
         return common.operation_to_proto(row)
 
     async def list(self, request: operations_pb2.ListOperationsRequest) -> operations_pb2.ListOperationsResponse:
@@ -98,8 +101,11 @@ class OperationService:
         async with self._db.transaction() as session:
             row = await session.get(OperationRow, operation_id, with_for_update=True)
             if row is None:
-                raise NotFound(f"operation {request.name} does not exist", reason="OPERATION_NOT_FOUND",
-                               metadata={"resource": request.name})
+                raise NotFound(
+                    f"operation {request.name} does not exist",
+                    reason="OPERATION_NOT_FOUND",
+                    metadata={"resource": request.name},
+                )
             if row.done:
                 return
             at = common.now()
@@ -108,4 +114,6 @@ class OperationService:
             row.end_time = at
             row.update_time = at
             row.status_message = "cancelled by request"
-            row.error = common.status_json(code_pb2.CANCELLED, "the operation was cancelled; the intent it recorded stays")
+            row.error = common.status_json(
+                code_pb2.CANCELLED, "the operation was cancelled; the intent it recorded stays"
+            )

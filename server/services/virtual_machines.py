@@ -41,7 +41,9 @@ _VM = vm_pb.VirtualMachine
 _WRITABLE = ("labels", "annotations", "spec")
 _ORDERS = {"name": "name", "create_time": "create_time"}
 _STATES = tuple(name for name in _VM.State.keys() if name != "STATE_UNSPECIFIED")
-_RUN_STRATEGIES = tuple(name for name in vm_pb.VirtualMachineSpec.RunStrategy.keys() if name != "RUN_STRATEGY_UNSPECIFIED")
+_RUN_STRATEGIES = tuple(
+    name for name in vm_pb.VirtualMachineSpec.RunStrategy.keys() if name != "RUN_STRATEGY_UNSPECIFIED"
+)
 
 FILTER_FIELDS: dict[str, FieldKind] = {
     "name": FieldKind.string(),
@@ -267,7 +269,9 @@ class VirtualMachineService:
 
         return await self._mutate(f"{action.title()}VirtualMachine", request, work)
 
-    async def watch(self, request: vm_pb.WatchVirtualMachinesRequest) -> AsyncIterator[vm_pb.WatchVirtualMachinesResponse]:
+    async def watch(
+        self, request: vm_pb.WatchVirtualMachinesRequest
+    ) -> AsyncIterator[vm_pb.WatchVirtualMachinesResponse]:
         parent = parse_namespace_name(request.parent, allow_wildcard=True)
         expr = parse_filter(request.filter)
         if expr is not None:
@@ -386,7 +390,9 @@ class VirtualMachineService:
         session.add(operation)
         return common.operation_to_proto(operation)
 
-    async def _preview(self, name: VirtualMachineName, vm: vm_pb.VirtualMachine, *, must_exist: bool) -> operations_pb2.Operation:
+    async def _preview(
+        self, name: VirtualMachineName, vm: vm_pb.VirtualMachine, *, must_exist: bool
+    ) -> operations_pb2.Operation:
         async with self._db.transaction() as session:
             await _require_cluster(session, name.cluster)
             exists = await resources.get_live(session, VirtualMachineRow, str(name)) is not None
@@ -427,23 +433,29 @@ async def _replay(session: AsyncSession, stored: bytes | None) -> operations_pb2
 async def _require_cluster(session: AsyncSession, cluster: str) -> None:
     query = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
     if (await session.execute(query)).first() is None:
-        raise NotFound(f"cluster clusters/{cluster} does not exist", reason="CLUSTER_NOT_FOUND",
-                       metadata={"cluster": f"clusters/{cluster}"})
+        raise NotFound(
+            f"cluster clusters/{cluster} does not exist",
+            reason="CLUSTER_NOT_FOUND",
+            metadata={"cluster": f"clusters/{cluster}"},
+        )
 
 
 def _not_found(name: VirtualMachineName) -> NotFound:
-    return NotFound(f"virtual machine {name} does not exist", reason="VIRTUAL_MACHINE_NOT_FOUND",
-                    metadata={"resource": str(name)})
+    return NotFound(
+        f"virtual machine {name} does not exist", reason="VIRTUAL_MACHINE_NOT_FOUND", metadata={"resource": str(name)}
+    )
 
 
 def _exists(name: VirtualMachineName) -> AlreadyExists:
-    return AlreadyExists(f"virtual machine {name} already exists", reason="VIRTUAL_MACHINE_EXISTS",
-                         metadata={"resource": str(name)})
+    return AlreadyExists(
+        f"virtual machine {name} already exists", reason="VIRTUAL_MACHINE_EXISTS", metadata={"resource": str(name)}
+    )
 
 
 def _deleting(name: VirtualMachineName) -> FailedPrecondition:
-    return FailedPrecondition(f"virtual machine {name} is being deleted", reason="DELETING",
-                              metadata={"resource": str(name)})
+    return FailedPrecondition(
+        f"virtual machine {name} is being deleted", reason="DELETING", metadata={"resource": str(name)}
+    )
 
 
 def _watch_matcher(parent: NamespaceName, expr: Expr | None) -> Callable[[str, dict[str, Any]], bool]:

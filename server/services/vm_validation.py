@@ -42,7 +42,9 @@ def _quantity(value: str, field: str, out: list[FieldViolation], *, required: bo
 
 def _subdomain(value: str, field: str, out: list[FieldViolation]) -> None:
     if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
-        out.append(FieldViolation(field, f'"{value}" is not a DNS-1123 subdomain (lowercase letters, digits, "-", ".")'))
+        out.append(
+            FieldViolation(field, f'"{value}" is not a DNS-1123 subdomain (lowercase letters, digits, "-", ".")')
+        )
 
 
 def _cpu(cpu: vm_pb.CpuTopology, field: str, out: list[FieldViolation]) -> None:
@@ -53,7 +55,7 @@ def _cpu(cpu: vm_pb.CpuTopology, field: str, out: list[FieldViolation]) -> None:
             out.append(FieldViolation(f"{field}.{name}", f"must not be negative (got {value}); 0 means 1"))
     total = max(cpu.cores, 1) * max(cpu.sockets, 1) * max(cpu.threads, 1)
     if total > MAX_VCPUS:
-        out.append(FieldViolation(field, f"cores × sockets × threads must be at most {MAX_VCPUS} (got {total})"))
+        out.append(FieldViolation(field, f"cores * sockets * threads must be at most {MAX_VCPUS} (got {total})"))
 
 
 def _disk(disk: vm_pb.Disk, field: str, out: list[FieldViolation]) -> None:
@@ -63,7 +65,9 @@ def _disk(disk: vm_pb.Disk, field: str, out: list[FieldViolation]) -> None:
     elif source == "image":
         url = disk.image.url
         if not url.startswith(_IMAGE_SCHEMES):
-            out.append(FieldViolation(f"{field}.image.url", f'must start with http://, https:// or docker:// (got "{url}")'))
+            out.append(
+                FieldViolation(f"{field}.image.url", f'must start with http://, https:// or docker:// (got "{url}")')
+            )
         _quantity(disk.image.size, f"{field}.image.size", out, required=True)
         if disk.image.storage_class:
             _subdomain(disk.image.storage_class, f"{field}.image.storage_class", out)
@@ -74,7 +78,9 @@ def _disk(disk: vm_pb.Disk, field: str, out: list[FieldViolation]) -> None:
             _subdomain(volume.storage_class, f"{field}.new_volume.storage_class", out)
         for index, mode in enumerate(volume.access_modes):
             if mode == vm_pb.ACCESS_MODE_UNSPECIFIED:
-                out.append(FieldViolation(f"{field}.new_volume.access_modes[{index}]", "must not be ACCESS_MODE_UNSPECIFIED"))
+                out.append(
+                    FieldViolation(f"{field}.new_volume.access_modes[{index}]", "must not be ACCESS_MODE_UNSPECIFIED")
+                )
         if len(set(volume.access_modes)) != len(volume.access_modes):
             out.append(FieldViolation(f"{field}.new_volume.access_modes", "lists an access mode twice"))
     else:
@@ -88,12 +94,17 @@ def _disk(disk: vm_pb.Disk, field: str, out: list[FieldViolation]) -> None:
 def _interface(nic: vm_pb.NetworkInterface, field: str, out: list[FieldViolation]) -> None:
     network = nic.network
     if not network:
-        out.append(FieldViolation(f"{field}.network", 'required; "pod" or a NetworkAttachmentDefinition "namespace/name"'))
+        out.append(
+            FieldViolation(f"{field}.network", 'required; "pod" or a NetworkAttachmentDefinition "namespace/name"')
+        )
     elif network != "pod":
         parts = network.split("/")
         if len(parts) != 2 or not all(parts):
             out.append(
-                FieldViolation(f"{field}.network", f'"{network}" must be "pod" or "namespace/name" of a NetworkAttachmentDefinition')
+                FieldViolation(
+                    f"{field}.network",
+                    f'"{network}" must be "pod" or "namespace/name" of a NetworkAttachmentDefinition',
+                )
             )
         else:
             for part in parts:
@@ -103,9 +114,15 @@ def _interface(nic: vm_pb.NetworkInterface, field: str, out: list[FieldViolation
     if nic.mac_address:
         match = _MAC.match(nic.mac_address)
         if match is None:
-            out.append(FieldViolation(f"{field}.mac_address", f'"{nic.mac_address}" is not a MAC address like "02:00:00:aa:bb:cc"'))
+            out.append(
+                FieldViolation(
+                    f"{field}.mac_address", f'"{nic.mac_address}" is not a MAC address like "02:00:00:aa:bb:cc"'
+                )
+            )
         elif int(match.group(1), 16) & 1:
-            out.append(FieldViolation(f"{field}.mac_address", f'"{nic.mac_address}" is a multicast address; use a unicast one'))
+            out.append(
+                FieldViolation(f"{field}.mac_address", f'"{nic.mac_address}" is a multicast address; use a unicast one')
+            )
 
 
 def _unique_names(items: list[tuple[str, str]], field: str, out: list[FieldViolation]) -> None:
@@ -147,7 +164,9 @@ def _placement(placement: vm_pb.Placement, field: str, out: list[FieldViolation]
             out.append(FieldViolation(f"{item}.value", 'must be empty when operator is "Exists"'))
         if toleration.effect not in _TAINT_EFFECTS:
             out.append(
-                FieldViolation(f"{item}.effect", f'must be NoSchedule, PreferNoSchedule or NoExecute (got "{toleration.effect}")')
+                FieldViolation(
+                    f"{item}.effect", f'must be NoSchedule, PreferNoSchedule or NoExecute (got "{toleration.effect}")'
+                )
             )
         if toleration.toleration_seconds and toleration.effect != "NoExecute":
             out.append(FieldViolation(f"{item}.toleration_seconds", 'only applies to effect "NoExecute"'))
@@ -165,7 +184,9 @@ def spec_violations(spec: vm_pb.VirtualMachineSpec, field: str) -> list[FieldVio
     reserved = _quantity(spec.reserved_memory, f"{field}.reserved_memory", out, required=False)
     if memory is not None and reserved is not None and reserved >= memory:
         out.append(
-            FieldViolation(f"{field}.reserved_memory", f'"{spec.reserved_memory}" must be less than memory "{spec.memory}"')
+            FieldViolation(
+                f"{field}.reserved_memory", f'"{spec.reserved_memory}" must be less than memory "{spec.memory}"'
+            )
         )
     disks = [(d.name, f"{field}.disks[{i}]") for i, d in enumerate(spec.disks)]
     _unique_names(disks, f"{field}.disks", out)

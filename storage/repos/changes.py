@@ -54,7 +54,9 @@ async def append(
             create_time=now,
         )
     )
-    await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": NOTIFY_CHANNEL, "payload": str(revision)})
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": NOTIFY_CHANNEL, "payload": str(revision)}
+    )
     return int(revision)
 
 
@@ -77,9 +79,7 @@ async def compact(session: AsyncSession, keep: int) -> int:
     through = max(compacted, last - keep)
     if through > compacted:
         await session.execute(delete(ChangeRow).where(ChangeRow.revision <= through))
-        await session.execute(
-            update(RevisionCounter).where(RevisionCounter.id == 1).values(compacted_revision=through)
-        )
+        await session.execute(update(RevisionCounter).where(RevisionCounter.id == 1).values(compacted_revision=through))
     return through
 
 

@@ -29,9 +29,7 @@ class Prior:
     response: bytes | None
 
 
-async def claim(
-    session: AsyncSession, request_id: str, method: str, fingerprint: str, now: datetime
-) -> Prior | None:
+async def claim(session: AsyncSession, request_id: str, method: str, fingerprint: str, now: datetime) -> Prior | None:
     """Claim `request_id` for this transaction; None if it is ours, else the earlier request."""
     inserted = await session.execute(
         insert(IdempotencyKey)
@@ -41,9 +39,7 @@ async def claim(
     )
     if inserted.first() is not None:
         return None
-    row = (
-        await session.execute(select(IdempotencyKey).where(IdempotencyKey.request_id == request_id))
-    ).scalar_one()
+    row = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.request_id == request_id))).scalar_one()
     return Prior(row.method, row.fingerprint, row.response)
 
 

@@ -42,8 +42,13 @@ def spec(**overrides: object) -> vm_pb.VirtualMachineSpec:
 
 
 def create_request(
-    vm_id: str = "web-1", *, labels: dict[str, str] | None = None, request_id: str = "", parent: str = PARENT,
-    validate_only: bool = False, **spec_overrides: object,
+    vm_id: str = "web-1",
+    *,
+    labels: dict[str, str] | None = None,
+    request_id: str = "",
+    parent: str = PARENT,
+    validate_only: bool = False,
+    **spec_overrides: object,
 ) -> vm_pb.CreateVirtualMachineRequest:
     return vm_pb.CreateVirtualMachineRequest(
         parent=parent,

@@ -135,7 +135,11 @@ class RestApi:
             status = status_pb2.Status()
             error = document["error"]
             json_format.ParseDict(
-                {"code": code_pb2.Code.Value(error["status"]), "message": error["message"], "details": error.get("details", [])},
+                {
+                    "code": code_pb2.Code.Value(error["status"]),
+                    "message": error["message"],
+                    "details": error.get("details", []),
+                },
                 status,
             )
             raise _from_status(status, http_status)

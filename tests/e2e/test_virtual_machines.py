@@ -91,20 +91,32 @@ async def test_validate_only_creates_nothing(api) -> None:
         ({"memory": "-1Gi"}, "virtual_machine.spec.memory", "negative"),
         ({"cpu": vm_pb.CpuTopology(cores=0)}, "virtual_machine.spec.cpu.cores", "at least 1"),
         (
-            {"disks": [vm_pb.Disk(name="a", existing_claim=vm_pb.ExistingClaim(claim_name="c1")),
-                       vm_pb.Disk(name="a", existing_claim=vm_pb.ExistingClaim(claim_name="c2"))]},
+            {
+                "disks": [
+                    vm_pb.Disk(name="a", existing_claim=vm_pb.ExistingClaim(claim_name="c1")),
+                    vm_pb.Disk(name="a", existing_claim=vm_pb.ExistingClaim(claim_name="c2")),
+                ]
+            },
             "virtual_machine.spec.disks[1].name",
             "already used",
         ),
         (
-            {"disks": [vm_pb.Disk(name="a", boot_order=1, existing_claim=vm_pb.ExistingClaim(claim_name="c1")),
-                       vm_pb.Disk(name="b", boot_order=1, existing_claim=vm_pb.ExistingClaim(claim_name="c2"))]},
+            {
+                "disks": [
+                    vm_pb.Disk(name="a", boot_order=1, existing_claim=vm_pb.ExistingClaim(claim_name="c1")),
+                    vm_pb.Disk(name="b", boot_order=1, existing_claim=vm_pb.ExistingClaim(claim_name="c2")),
+                ]
+            },
             "virtual_machine.spec.disks[1].boot_order",
             "already used by virtual_machine.spec.disks[0]",
         ),
         (
-            {"interfaces": [vm_pb.NetworkInterface(name="n", network="pod"),
-                            vm_pb.NetworkInterface(name="n", network="pod")]},
+            {
+                "interfaces": [
+                    vm_pb.NetworkInterface(name="n", network="pod"),
+                    vm_pb.NetworkInterface(name="n", network="pod"),
+                ]
+            },
             "virtual_machine.spec.interfaces[1].name",
             "already used",
         ),
@@ -148,16 +160,28 @@ async def test_update_with_mask_changes_only_that_field_and_moves_etag(api) -> N
     await api.call(VM, "CreateVirtualMachine", create_request("web-1"))
     before = await get(api, vm_name("web-1"))
     patch = vm_pb.VirtualMachine(name=before.name, etag=before.etag, spec=vm_pb.VirtualMachineSpec(memory="8Gi"))
-    await api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(
-        virtual_machine=patch, update_mask=field_mask_pb2.FieldMask(paths=["spec.memory"])))
+    await api.call(
+        VM,
+        "UpdateVirtualMachine",
+        vm_pb.UpdateVirtualMachineRequest(
+            virtual_machine=patch, update_mask=field_mask_pb2.FieldMask(paths=["spec.memory"])
+        ),
+    )
     after = await get(api, vm_name("web-1"))
     assert after.spec.memory == "8Gi"
     assert after.spec.disks == before.spec.disks
     assert after.generation == 2 and after.etag != before.etag
 
     stale = vm_pb.VirtualMachine(name=before.name, etag=before.etag, spec=vm_pb.VirtualMachineSpec(memory="2Gi"))
-    error = await error_of(api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(
-        virtual_machine=stale, update_mask=field_mask_pb2.FieldMask(paths=["spec.memory"]))))
+    error = await error_of(
+        api.call(
+            VM,
+            "UpdateVirtualMachine",
+            vm_pb.UpdateVirtualMachineRequest(
+                virtual_machine=stale, update_mask=field_mask_pb2.FieldMask(paths=["spec.memory"])
+            ),
+        )
+    )
     assert (error.code, error.reason) == ("ABORTED", "ETAG_MISMATCH")
     if api.transport == "rest":
         assert error.http_status == 409
@@ -167,27 +191,53 @@ async def test_update_with_mask_changes_only_that_field_and_moves_etag(api) -> N
 async def test_update_star_replaces_and_no_mask_means_populated_fields(api) -> None:
     await api.call(VM, "CreateVirtualMachine", create_request("web-1"))
     replacement = vm_pb.VirtualMachine(name=vm_name("web-1"), spec=spec(disks=[], memory="1Gi"))
-    await api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(
-        virtual_machine=replacement, update_mask=field_mask_pb2.FieldMask(paths=["*"])))
+    await api.call(
+        VM,
+        "UpdateVirtualMachine",
+        vm_pb.UpdateVirtualMachineRequest(
+            virtual_machine=replacement, update_mask=field_mask_pb2.FieldMask(paths=["*"])
+        ),
+    )
     vm = await get(api, vm_name("web-1"))
     assert list(vm.spec.disks) == [] and vm.labels == {}
 
-    await api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(
-        virtual_machine=vm_pb.VirtualMachine(name=vm_name("web-1"), labels={"tier": "gold"})))
+    await api.call(
+        VM,
+        "UpdateVirtualMachine",
+        vm_pb.UpdateVirtualMachineRequest(
+            virtual_machine=vm_pb.VirtualMachine(name=vm_name("web-1"), labels={"tier": "gold"})
+        ),
+    )
     vm = await get(api, vm_name("web-1"))
     assert vm.labels == {"tier": "gold"} and vm.spec.memory == "1Gi"
 
 
 async def test_update_refuses_output_only_paths_and_bad_merges(api) -> None:
     await api.call(VM, "CreateVirtualMachine", create_request("web-1"))
-    error = await error_of(api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(
-        virtual_machine=vm_pb.VirtualMachine(name=vm_name("web-1")),
-        update_mask=field_mask_pb2.FieldMask(paths=["state"]))))
+    error = await error_of(
+        api.call(
+            VM,
+            "UpdateVirtualMachine",
+            vm_pb.UpdateVirtualMachineRequest(
+                virtual_machine=vm_pb.VirtualMachine(name=vm_name("web-1")),
+                update_mask=field_mask_pb2.FieldMask(paths=["state"]),
+            ),
+        )
+    )
     assert error.code == "INVALID_ARGUMENT" and "output only" in error.violations["update_mask"]
 
-    error = await error_of(api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(
-        virtual_machine=vm_pb.VirtualMachine(name=vm_name("web-1"), spec=vm_pb.VirtualMachineSpec(memory="lots")),
-        update_mask=field_mask_pb2.FieldMask(paths=["spec.memory"]))))
+    error = await error_of(
+        api.call(
+            VM,
+            "UpdateVirtualMachine",
+            vm_pb.UpdateVirtualMachineRequest(
+                virtual_machine=vm_pb.VirtualMachine(
+                    name=vm_name("web-1"), spec=vm_pb.VirtualMachineSpec(memory="lots")
+                ),
+                update_mask=field_mask_pb2.FieldMask(paths=["spec.memory"]),
+            ),
+        )
+    )
     assert "virtual_machine.spec.memory" in error.violations
     assert (await get(api, vm_name("web-1"))).generation == 1
 
@@ -196,17 +246,22 @@ async def test_update_allow_missing_creates(api) -> None:
     vm = vm_pb.VirtualMachine(name=vm_name("web-9"), spec=spec())
     error = await error_of(api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(virtual_machine=vm)))
     assert error.code == "NOT_FOUND"
-    await api.call(VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(virtual_machine=vm, allow_missing=True))
+    await api.call(
+        VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(virtual_machine=vm, allow_missing=True)
+    )
     assert (await get(api, vm_name("web-9"))).spec == spec()
 
 
 async def test_delete_checks_etag_then_marks_the_vm_terminating(api) -> None:
     await api.call(VM, "CreateVirtualMachine", create_request("web-1"))
     vm = await get(api, vm_name("web-1"))
-    error = await error_of(api.call(VM, "DeleteVirtualMachine", vm_pb.DeleteVirtualMachineRequest(
-        name=vm.name, etag='"not-the-etag"')))
+    error = await error_of(
+        api.call(VM, "DeleteVirtualMachine", vm_pb.DeleteVirtualMachineRequest(name=vm.name, etag='"not-the-etag"'))
+    )
     assert error.code == "ABORTED"
-    operation = await api.call(VM, "DeleteVirtualMachine", vm_pb.DeleteVirtualMachineRequest(name=vm.name, etag=vm.etag))
+    operation = await api.call(
+        VM, "DeleteVirtualMachine", vm_pb.DeleteVirtualMachineRequest(name=vm.name, etag=vm.etag)
+    )
     assert operation.name.startswith("operations/")
     deleting = await get(api, vm.name)
     assert deleting.state == State.TERMINATING and deleting.HasField("delete_time")
@@ -215,8 +270,11 @@ async def test_delete_checks_etag_then_marks_the_vm_terminating(api) -> None:
     missing = vm_name("ghost")
     error = await error_of(api.call(VM, "DeleteVirtualMachine", vm_pb.DeleteVirtualMachineRequest(name=missing)))
     assert error.code == "NOT_FOUND"
-    operation = await api.call(VM, "DeleteVirtualMachine", vm_pb.DeleteVirtualMachineRequest(
-        name=missing, allow_missing=True, etag='"whatever"'))
+    operation = await api.call(
+        VM,
+        "DeleteVirtualMachine",
+        vm_pb.DeleteVirtualMachineRequest(name=missing, allow_missing=True, etag='"whatever"'),
+    )
     assert operation.done
 
 
@@ -241,8 +299,9 @@ async def test_list_pages_filters_and_orders(api) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        page = await api.call(VM, "ListVirtualMachines", vm_pb.ListVirtualMachinesRequest(
-            parent=PARENT, page_size=5, page_token=token))
+        page = await api.call(
+            VM, "ListVirtualMachines", vm_pb.ListVirtualMachinesRequest(parent=PARENT, page_size=5, page_token=token)
+        )
         seen += [vm.name for vm in page.virtual_machines]
         token = page.next_page_token
         if not token:

@@ -50,9 +50,7 @@ def core(api: client.ApiClient) -> client.CoreV1Api:
 
 @pytest.fixture
 def kubectl(kubeconfig: Path) -> Callable[..., Awaitable[subprocess.CompletedProcess[str]]]:
-    async def run(
-        *args: str, stdin: str | None = None, limit: float = 20
-    ) -> subprocess.CompletedProcess[str]:
+    async def run(*args: str, stdin: str | None = None, limit: float = 20) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(
             subprocess.run,
             ["kubectl", "--kubeconfig", str(kubeconfig), *args],

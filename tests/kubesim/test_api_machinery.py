@@ -37,15 +37,11 @@ async def test_discovery_lists_groups_and_subresources(api: client.ApiClient) ->
 
 
 async def test_create_get_conflict_and_already_exists(custom: client.CustomObjectsApi) -> None:
-    vm = await custom.create_namespaced_custom_object(
-        *KV, "default", "virtualmachines", vm_body("crud", "Halted")
-    )
+    vm = await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", vm_body("crud", "Halted"))
     meta = vm["metadata"]
     assert meta["uid"] and meta["creationTimestamp"] and meta["generation"] == 1
     with pytest.raises(ApiException) as exists:
-        await custom.create_namespaced_custom_object(
-            *KV, "default", "virtualmachines", vm_body("crud", "Halted")
-        )
+        await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", vm_body("crud", "Halted"))
     assert exists.value.status == 409 and json.loads(exists.value.body)["reason"] == "AlreadyExists"
 
     fresh = await custom.get_namespaced_custom_object(*KV, "default", "virtualmachines", "crud")
@@ -129,9 +125,7 @@ async def test_schema_violations_are_422_with_real_field_paths(custom: client.Cu
         "spec": {"source": {"blank": {}}, "storage": {"resources": {"requests": {"storage": True}}}},
     }
     with pytest.raises(ApiException) as err:
-        await custom.create_namespaced_custom_object(
-            "cdi.kubevirt.io", "v1beta1", "default", "datavolumes", dv
-        )
+        await custom.create_namespaced_custom_object("cdi.kubevirt.io", "v1beta1", "default", "datavolumes", dv)
     fields = [c["field"] for c in json.loads(err.value.body)["details"]["causes"]]
     assert fields == ["spec.storage.resources.requests.storage"]
 
@@ -144,9 +138,7 @@ async def test_unknown_fields_are_pruned_with_a_warning(sim: KubeSim) -> None:
         url = f"{sim.url}/apis/kubevirt.io/v1/namespaces/default/virtualmachines"
         async with http.post(url, json=body, ssl=ctx) as resp:
             assert resp.status == 201
-            assert resp.headers.getall("Warning") == [
-                '299 - "unknown field \\"spec.template.spec.domain.gpuMagic\\""'
-            ]
+            assert resp.headers.getall("Warning") == ['299 - "unknown field \\"spec.template.spec.domain.gpuMagic\\""']
             created = await resp.json()
         assert "gpuMagic" not in created["spec"]["template"]["spec"]["domain"]
         async with http.post(

@@ -69,9 +69,7 @@ async def test_vm_lifecycle_start_stop_restart_pause(sim: KubeSim, custom: clien
 
     async def restarted() -> bool:
         try:
-            fresh = await custom.get_namespaced_custom_object(
-                *KV, "default", "virtualmachineinstances", "life"
-            )
+            fresh = await custom.get_namespaced_custom_object(*KV, "default", "virtualmachineinstances", "life")
         except ApiException:
             return False
         return fresh["metadata"]["uid"] != old_uid and fresh.get("status", {}).get("phase") == "Running"
@@ -105,9 +103,7 @@ async def test_scheduler_honours_selectors_and_capacity(custom: client.CustomObj
     big = vm_body("huge")
     big["spec"]["template"]["spec"]["domain"]["resources"]["requests"]["memory"] = "1Ti"
     await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", big)
-    await eventually(
-        lambda: _is(_status(custom, "virtualmachines", "huge"), "printableStatus", "ErrorUnschedulable")
-    )
+    await eventually(lambda: _is(_status(custom, "virtualmachines", "huge"), "printableStatus", "ErrorUnschedulable"))
 
     pinned = vm_body(
         "pinned",
@@ -130,16 +126,13 @@ async def test_scheduler_honours_selectors_and_capacity(custom: client.CustomObj
     assert (await _status(custom, "virtualmachineinstances", "pinned")())["nodeName"] == "node-2"
 
 
-async def test_storage_profiles_and_datavolume_import(
-    custom: client.CustomObjectsApi, api: client.ApiClient
-) -> None:
+async def test_storage_profiles_and_datavolume_import(custom: client.CustomObjectsApi, api: client.ApiClient) -> None:
     profiles = {
         p["metadata"]["name"]: p["status"]
         for p in (await custom.list_cluster_custom_object(*CDI, "storageprofiles"))["items"]
     }
     sets = {
-        name: [(s["accessModes"][0], s["volumeMode"]) for s in st["claimPropertySets"]]
-        for name, st in profiles.items()
+        name: [(s["accessModes"][0], s["volumeMode"]) for s in st["claimPropertySets"]] for name, st in profiles.items()
     }
     assert sets["harvester-longhorn"] == [("ReadWriteMany", "Block"), ("ReadWriteOnce", "Block")]
     assert sets["longhorn-rwo"] == [("ReadWriteOnce", "Block")]
@@ -160,8 +153,7 @@ async def test_storage_profiles_and_datavolume_import(
     async def overridden() -> bool:
         sp = await custom.get_cluster_custom_object(*CDI, "storageprofiles", "lvm")
         return bool(
-            sp.get("status", {}).get("claimPropertySets")
-            == [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]
+            sp.get("status", {}).get("claimPropertySets") == [{"accessModes": ["ReadWriteMany"], "volumeMode": "Block"}]
         )
 
     await eventually(overridden)
@@ -187,9 +179,7 @@ async def test_storage_profiles_and_datavolume_import(
     assert pvc.spec.volume_mode == "Block"
 
     vm = vm_body("rwo", volumes=[{"name": "root", "dataVolume": {"name": "disk1"}}])
-    vm["spec"]["template"]["spec"]["domain"]["devices"]["disks"] = [
-        {"name": "root", "disk": {"bus": "virtio"}}
-    ]
+    vm["spec"]["template"]["spec"]["domain"]["devices"]["disks"] = [{"name": "root", "disk": {"bus": "virtio"}}]
     await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", vm)
     await eventually(lambda: _is(_status(custom, "virtualmachineinstances", "rwo"), "phase", "Running"))
     vmi = await custom.get_namespaced_custom_object(*KV, "default", "virtualmachineinstances", "rwo")
@@ -257,9 +247,7 @@ async def test_migration_policy_and_completion_timeout(custom: client.CustomObje
             "completionTimeoutPerGiB": 5,
         },
     }
-    await custom.create_cluster_custom_object(
-        "migrations.kubevirt.io", "v1alpha1", "migrationpolicies", policy
-    )
+    await custom.create_cluster_custom_object("migrations.kubevirt.io", "v1alpha1", "migrationpolicies", policy)
     vm = vm_body("busy")
     vm["spec"]["template"]["metadata"]["annotations"] = {"kubesim.harrow.io/dirty-rate": "100Mi"}
     await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", vm)
@@ -283,9 +271,7 @@ async def test_migration_policy_and_completion_timeout(custom: client.CustomObje
     assert state["abortStatus"] == "Succeeded"
 
 
-async def test_node_failure_reschedules_after_force_reset(
-    sim: KubeSim, custom: client.CustomObjectsApi
-) -> None:
+async def test_node_failure_reschedules_after_force_reset(sim: KubeSim, custom: client.CustomObjectsApi) -> None:
     await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", vm_body("survivor"))
     await eventually(lambda: _is(_status(custom, "virtualmachineinstances", "survivor"), "phase", "Running"))
     node = (await _status(custom, "virtualmachineinstances", "survivor")())["nodeName"]

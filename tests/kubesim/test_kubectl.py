@@ -28,9 +28,7 @@ spec:
 
 
 def secret(name: str, ns: str) -> str:
-    return (
-        f"apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: {ns}}}\nstringData: {{a: b}}\n"
-    )
+    return f"apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: {ns}}}\nstringData: {{a: b}}\n"
 
 
 async def test_apply_get_wait_patch_delete(kubectl) -> None:  # type: ignore[no-untyped-def]
@@ -77,9 +75,7 @@ async def test_schema_errors_and_conflicts_reach_kubectl(kubectl) -> None:  # ty
         "apply",
         "-f",
         "-",
-        stdin=VM.replace("name: kctl", "name: kunk").replace(
-            "runStrategy: Always", "runStrategy: Always\n  bogus: 1"
-        ),
+        stdin=VM.replace("name: kctl", "name: kunk").replace("runStrategy: Always", "runStrategy: Always\n  bogus: 1"),
     )
     assert unknown.returncode != 0 and 'unknown field "spec.bogus"' in unknown.stderr
     await kubectl("apply", "-f", "-", stdin=secret("rvs", "default"))

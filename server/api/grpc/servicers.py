@@ -25,7 +25,9 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     def __init__(self, service: VirtualMachineService):
         self._service = service
 
-    async def GetVirtualMachine(self, request: vm_pb.GetVirtualMachineRequest, context: Context) -> vm_pb.VirtualMachine:
+    async def GetVirtualMachine(
+        self, request: vm_pb.GetVirtualMachineRequest, context: Context
+    ) -> vm_pb.VirtualMachine:
         return await self._service.get(request)
 
     async def ListVirtualMachines(
@@ -48,10 +50,14 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     ) -> operations_pb2.Operation:
         return await self._service.delete(request)
 
-    async def StartVirtualMachine(self, request: vm_pb.StartVirtualMachineRequest, context: Context) -> operations_pb2.Operation:
+    async def StartVirtualMachine(
+        self, request: vm_pb.StartVirtualMachineRequest, context: Context
+    ) -> operations_pb2.Operation:
         return await self._service.act("START", request)
 
-    async def StopVirtualMachine(self, request: vm_pb.StopVirtualMachineRequest, context: Context) -> operations_pb2.Operation:
+    async def StopVirtualMachine(
+        self, request: vm_pb.StopVirtualMachineRequest, context: Context
+    ) -> operations_pb2.Operation:
         return await self._service.act("STOP", request)
 
     async def RestartVirtualMachine(
@@ -59,7 +65,9 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     ) -> operations_pb2.Operation:
         return await self._service.act("RESTART", request)
 
-    async def PauseVirtualMachine(self, request: vm_pb.PauseVirtualMachineRequest, context: Context) -> operations_pb2.Operation:
+    async def PauseVirtualMachine(
+        self, request: vm_pb.PauseVirtualMachineRequest, context: Context
+    ) -> operations_pb2.Operation:
         return await self._service.act("PAUSE", request)
 
     async def UnpauseVirtualMachine(
@@ -67,7 +75,7 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     ) -> operations_pb2.Operation:
         return await self._service.act("UNPAUSE", request)
 
-    async def WatchVirtualMachines(  # type: ignore[override]
+    async def WatchVirtualMachines(
         self, request: vm_pb.WatchVirtualMachinesRequest, context: Context
     ) -> AsyncIterator[vm_pb.WatchVirtualMachinesResponse]:
         async for event in self._service.watch(request):
@@ -81,7 +89,9 @@ class ClusterServicer(cluster_pb2_grpc.ClusterServiceServicer):
     async def GetCluster(self, request: cluster_pb2.GetClusterRequest, context: Context) -> cluster_pb2.Cluster:
         return await self._service.get(request)
 
-    async def ListClusters(self, request: cluster_pb2.ListClustersRequest, context: Context) -> cluster_pb2.ListClustersResponse:
+    async def ListClusters(
+        self, request: cluster_pb2.ListClustersRequest, context: Context
+    ) -> cluster_pb2.ListClustersResponse:
         return await self._service.list(request)
 
 
@@ -89,7 +99,9 @@ class OperationServicer(operations_pb2_grpc.OperationServiceServicer):
     def __init__(self, service: OperationService):
         self._service = service
 
-    async def GetOperation(self, request: operations_pb2.GetOperationRequest, context: Context) -> operations_pb2.Operation:
+    async def GetOperation(
+        self, request: operations_pb2.GetOperationRequest, context: Context
+    ) -> operations_pb2.Operation:
         return await self._service.get(request)
 
     async def ListOperations(
@@ -97,9 +109,13 @@ class OperationServicer(operations_pb2_grpc.OperationServiceServicer):
     ) -> operations_pb2.ListOperationsResponse:
         return await self._service.list(request)
 
-    async def WaitOperation(self, request: operations_pb2.WaitOperationRequest, context: Context) -> operations_pb2.Operation:
+    async def WaitOperation(
+        self, request: operations_pb2.WaitOperationRequest, context: Context
+    ) -> operations_pb2.Operation:
         return await self._service.wait(request)
 
-    async def CancelOperation(self, request: operations_pb2.CancelOperationRequest, context: Context) -> empty_pb2.Empty:
+    async def CancelOperation(
+        self, request: operations_pb2.CancelOperationRequest, context: Context
+    ) -> empty_pb2.Empty:
         await self._service.cancel(request)
         return empty_pb2.Empty()

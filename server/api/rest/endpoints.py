@@ -51,9 +51,7 @@ class _RpcEndpoint:
         self._binding = binding
         self._max_body_bytes = max_body_bytes
 
-    async def _prepare(
-        self, request: web.Request, values: tuple[str, ...]
-    ) -> tuple[Message, RestCallContext]:
+    async def _prepare(self, request: web.Request, values: tuple[str, ...]) -> tuple[Message, RestCallContext]:
         context = RestCallContext(request)
         body = await _read_body(request, self._max_body_bytes) if self._binding.has_body else b""
         return self._binding.build(values, request.rel_url.query, body), context

@@ -28,9 +28,7 @@ SCALAR_WRAPPERS = frozenset(
         "BytesValue",
     )
 )
-STRING_WELL_KNOWN = frozenset(
-    {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"}
-)
+STRING_WELL_KNOWN = frozenset({"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"})
 WELL_KNOWN_PREFIX = "google.protobuf."
 
 
@@ -91,7 +89,5 @@ def is_bool_json(field: FieldDescriptor) -> bool:
 def is_traversable(field: FieldDescriptor) -> bool:
     """A singular, non-well-known message: its own fields can be named with a dotted path."""
     return (
-        is_message(field)
-        and not is_repeated(field)
-        and not message_of(field).full_name.startswith(WELL_KNOWN_PREFIX)
+        is_message(field) and not is_repeated(field) and not message_of(field).full_name.startswith(WELL_KNOWN_PREFIX)
     )

@@ -63,7 +63,6 @@ def _check_unique(bindings: list[HttpBinding]) -> None:
         key = (binding.http_method, binding.template.regex.pattern)
         if key in seen:
             raise ValueError(
-                f"{binding.method.full_name} and {seen[key]} share {binding.http_method} "
-                f"{binding.template.template}"
+                f"{binding.method.full_name} and {seen[key]} share {binding.http_method} {binding.template.template}"
             )
         seen[key] = binding.method.full_name

@@ -26,9 +26,7 @@ OPENAPI_VERSION = "3.0.3"
 ERROR_SCHEMA = "ErrorResponse"
 
 
-def openapi_document(
-    bindings: list[HttpBinding], *, title: str = "Harrow API", version: str = "v1"
-) -> Schema:
+def openapi_document(bindings: list[HttpBinding], *, title: str = "Harrow API", version: str = "v1") -> Schema:
     registry = SchemaRegistry()
     paths: dict[str, dict[str, Any]] = {}
     for binding in bindings:

@@ -90,9 +90,7 @@ class SchemaRegistry:
         return ref(full_name)
 
     def object_schema(self, descriptor: Descriptor, exclude: tuple[str, ...]) -> Schema:
-        properties = {
-            field.json_name: self.field(field) for field in descriptor.fields if field.name not in exclude
-        }
+        properties = {field.json_name: self.field(field) for field in descriptor.fields if field.name not in exclude}
         return {"type": "object", "properties": properties}
 
     def field(self, field: FieldDescriptor) -> Schema:

@@ -43,9 +43,7 @@ _FALSE = frozenset({"false", "0"})
 class RequestBinding:
     """Builds request messages of one type for one HTTP rule; everything per-type is computed here once."""
 
-    def __init__(
-        self, message_class: type[Message], path_fields: Sequence[tuple[str, ...]], body: str
-    ) -> None:
+    def __init__(self, message_class: type[Message], path_fields: Sequence[tuple[str, ...]], body: str) -> None:
         self._message_class = message_class
         self._descriptor = descriptor_of(message_class)
         self._body = body

@@ -59,9 +59,7 @@ class Dispatcher:
         return error_response(UnknownPath(f"no API method at {request.path}"), "routing")
 
 
-def build_rest_app(
-    servicers: Mapping[str, object], *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-) -> web.Application:
+def build_rest_app(servicers: Mapping[str, object], *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> web.Application:
     """An app serving every RPC of `servicers` (full service name → servicer) plus GET /openapi.json."""
     bindings = http_bindings(_service_descriptors(servicers))
     routes = [_route(binding, servicers, max_body_bytes) for binding in bindings]

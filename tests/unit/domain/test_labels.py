@@ -68,9 +68,7 @@ def test_reports_each_broken_key_rule(key: str, descriptions: list[str]) -> None
     ],
 )
 def test_reports_a_bad_value(value: str, description: str) -> None:
-    assert label_violations({"team": value}, "spec.labels") == [
-        FieldViolation('spec.labels["team"]', description)
-    ]
+    assert label_violations({"team": value}, "spec.labels") == [FieldViolation('spec.labels["team"]', description)]
 
 
 def test_reports_every_bad_entry_in_order() -> None:
@@ -121,6 +119,4 @@ def test_accepts_vm_names(name: str) -> None:
     ],
 )
 def test_refuses_vm_names_with_the_rule_broken(name: str, description: str) -> None:
-    assert dns1123_label_violation(name, "virtual_machine_id") == FieldViolation(
-        "virtual_machine_id", description
-    )
+    assert dns1123_label_violation(name, "virtual_machine_id") == FieldViolation("virtual_machine_id", description)

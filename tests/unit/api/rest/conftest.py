@@ -46,9 +46,7 @@ class RecordingServicer(vm_grpc.VirtualMachineServiceServicer):
             "time_remaining": context.time_remaining(),
         }
 
-    async def GetVirtualMachine(
-        self, request: vm.GetVirtualMachineRequest, context: Any
-    ) -> vm.VirtualMachine:
+    async def GetVirtualMachine(self, request: vm.GetVirtualMachineRequest, context: Any) -> vm.VirtualMachine:
         self._record("Get", request, context)
         vm_id = request.name.rsplit("/", 1)[-1]
         if vm_id == "missing":
@@ -98,9 +96,7 @@ class RecordingServicer(vm_grpc.VirtualMachineServiceServicer):
         self._record("Start", request, context)
         return operations_pb2.Operation(name="operations/start-1")
 
-    async def StopVirtualMachine(
-        self, request: vm.StopVirtualMachineRequest, context: Any
-    ) -> operations_pb2.Operation:
+    async def StopVirtualMachine(self, request: vm.StopVirtualMachineRequest, context: Any) -> operations_pb2.Operation:
         self._record("Stop", request, context)
         await asyncio.sleep(2)
         return operations_pb2.Operation(name="operations/stop-1")

@@ -35,9 +35,7 @@ def test_collection_verb_is_not_taken_for_a_resource_id() -> None:
 
 
 def test_nested_field_path_and_short_variable() -> None:
-    template = PathTemplate.parse(
-        "/v1/{virtual_machine.name=clusters/*/namespaces/*/virtualMachines/*}/{etag}"
-    )
+    template = PathTemplate.parse("/v1/{virtual_machine.name=clusters/*/namespaces/*/virtualMachines/*}/{etag}")
 
     assert [v.field_path for v in template.variables] == [("virtual_machine", "name"), ("etag",)]
     assert template.match("/v1/clusters/c/namespaces/n/virtualMachines/v/e1") == (

@@ -51,9 +51,7 @@ def test_ints_enums_and_repeated_nested_query_parameters() -> None:
 def test_field_mask_accepts_camel_and_snake_paths() -> None:
     binding = RequestBinding(vm.UpdateVirtualMachineRequest, [("virtual_machine", "name")], "virtual_machine")
 
-    request = binding.build(
-        [VM], MultiDict([("updateMask", "spec.runStrategy,spec.reserved_memory,labels")]), b"{}"
-    )
+    request = binding.build([VM], MultiDict([("updateMask", "spec.runStrategy,spec.reserved_memory,labels")]), b"{}")
 
     assert list(request.update_mask.paths) == ["spec.run_strategy", "spec.reserved_memory", "labels"]
     assert request.virtual_machine.name == VM
@@ -88,9 +86,7 @@ def test_body_star_takes_every_field_and_refuses_query_parameters() -> None:
         ([("parent", "x")], "parent", "is set by the URL path"),
     ],
 )
-def test_bad_query_parameters_name_the_field(
-    query: list[tuple[str, str]], field: str, description: str
-) -> None:
+def test_bad_query_parameters_name_the_field(query: list[tuple[str, str]], field: str, description: str) -> None:
     binding = RequestBinding(vm.ListVirtualMachinesRequest, [("parent",)], "")
 
     with pytest.raises(InvalidArgument) as excinfo:
@@ -141,9 +137,7 @@ def test_maps_and_repeated_messages_are_not_query_parameters() -> None:
         (b'{"spec": {"disks": [{"image": {}, "newVolume": {}}]}}', "virtual_machine.spec.disks[0]", None),
     ],
 )
-def test_body_errors_name_the_field_by_its_proto_path(
-    body: bytes, field: str, description: str | None
-) -> None:
+def test_body_errors_name_the_field_by_its_proto_path(body: bytes, field: str, description: str | None) -> None:
     binding = RequestBinding(vm.CreateVirtualMachineRequest, [("parent",)], "virtual_machine")
 
     with pytest.raises(InvalidArgument) as excinfo:

@@ -17,9 +17,7 @@ async def lines_of(rest: RestServer, path: str) -> tuple[int, str, list[dict[str
 
 
 async def test_watch_streams_ndjson_one_message_per_line(rest: RestServer) -> None:
-    status, content_type, lines = await lines_of(
-        rest, f"{CLUSTER}/default/virtualMachines:watch?sinceRevision=10"
-    )
+    status, content_type, lines = await lines_of(rest, f"{CLUSTER}/default/virtualMachines:watch?sinceRevision=10")
 
     assert (status, content_type) == (200, "application/x-ndjson")
     assert lines == [

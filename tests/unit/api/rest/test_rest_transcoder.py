@@ -109,9 +109,7 @@ async def test_context_carries_metadata_peer_and_deadline(rest: RestServer) -> N
 
 
 async def test_deadline_is_enforced(rest: RestServer) -> None:
-    async with rest.session.post(
-        rest(f"/v1/{VM_NAME}:stop"), json={}, headers={"grpc-timeout": "100m"}
-    ) as response:
+    async with rest.session.post(rest(f"/v1/{VM_NAME}:stop"), json={}, headers={"grpc-timeout": "100m"}) as response:
         assert response.status == 504
         assert error_of(await response.json())["status"] == "DEADLINE_EXCEEDED"
 
@@ -150,9 +148,7 @@ async def test_abort_gives_what_a_grpc_client_would_see(rest: RestServer) -> Non
     assert error["details"][0]["reason"] == "VM_RUNNING"
 
 
-async def test_unexpected_exception_is_logged_not_echoed(
-    rest: RestServer, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_unexpected_exception_is_logged_not_echoed(rest: RestServer, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="server.api.rest"):
         async with rest.session.get(rest(f"/v1/{PARENT}/virtualMachines/boom")) as response:
             assert response.status == 500

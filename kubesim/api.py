@@ -31,6 +31,7 @@ from .store import Event, Store, Watcher
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SubresourceHandler = Callable[[str, str, dict[str, Any]], Awaitable[None]]
+VerbHandler = Callable[[web.Request, "Target"], Awaitable[web.StreamResponse]]
 
 PUBLIC = ("/version", "/version/", "/healthz", "/livez", "/readyz")
 
@@ -80,6 +81,16 @@ class Api:
         self.bookmark_seconds = bookmark_seconds
         self.subresources: dict[tuple[str, str], SubresourceHandler] = {}
         self.open_watches: set[web.StreamResponse] = set()
+        self._verbs: dict[str, VerbHandler] = {
+            "get": self._get,
+            "list": self._list,
+            "watch": self._watch,
+            "create": self._create,
+            "update": self._update,
+            "patch": self._patch,
+            "delete": self._delete,
+            "deletecollection": self._deletecollection,
+        }
 
     # ---- application -------------------------------------------------------------------------------------
 
@@ -170,7 +181,7 @@ class Api:
         if delay:
             await asyncio.sleep(delay)
         self.faults.check(verb, target.plural)
-        return await getattr(self, f"_{verb}")(request, target)
+        return await self._verbs[verb](request, target)
 
     def _parse(self, group: str, ver: str, segs: list[str]) -> Target:
         ns = ""
@@ -281,7 +292,7 @@ class Api:
     async def _list(self, request: web.Request, t: Target) -> web.Response:
         assert t.res is not None
         limit = int(request.query.get("limit", "0") or 0)
-        items, rv, token = self.store.list(
+        items, rv, token = self.store.page(
             t.res, t.namespace or None, self._predicate(request, t), limit, request.query.get("continue")
         )
         meta: dict[str, Any] = {"resourceVersion": rv}
@@ -387,7 +398,7 @@ class Api:
     async def _deletecollection(self, request: web.Request, t: Target) -> web.Response:
         assert t.res is not None
         opts = await self._delete_options(request)
-        items, _, _ = self.store.list(t.res, t.namespace or None, self._predicate(request, t))
+        items, _, _ = self.store.page(t.res, t.namespace or None, self._predicate(request, t))
         for obj in items:
             meta = obj["metadata"]
             if self.store.find(t.res, meta.get("namespace", ""), meta["name"]) is not None:

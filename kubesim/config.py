@@ -23,6 +23,14 @@ class NodeSpec:
 
 @dataclass(frozen=True)
 class KubeSimConfig:
+    """One cluster's shape and flavour.
+
+    ``kubevirt_version``, ``cdi_version`` and ``harvester_version`` pick the
+    schemas objects are validated against and every default that moved
+    between releases (``versions.py``); ``harvester=False`` gives a plain
+    KubeVirt cluster without Harvester's settings and StorageClass ownership.
+    """
+
     nodes: tuple[NodeSpec, ...] = field(default_factory=lambda: (NodeSpec(), NodeSpec(), NodeSpec()))
     clock_scale: float = 1.0
     token: str | None = None
@@ -33,6 +41,7 @@ class KubeSimConfig:
     bookmark_interval: float = 60.0
     kubernetes_version: str = "v1.32.0"
     harvester: bool = True
+    harvester_version: str = "v1.8.0"
 
     @staticmethod
     def with_nodes(count: int, **kwargs: object) -> KubeSimConfig:

@@ -10,21 +10,21 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-_SUFFIX = {
-    "": 1,
+_SUFFIX: dict[str, Decimal] = {
+    "": Decimal(1),
     "m": Decimal("0.001"),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50),
+    "Ei": Decimal(2**60),
 }
 _RE = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
 
@@ -37,4 +37,4 @@ def parse(value: object) -> float:
     match = _RE.match(str(value).strip())
     if not match or match.group(2) not in _SUFFIX:
         raise ValueError(f"quantities must match the regular expression: {value!r}")
-    return float(Decimal(match.group(1)) * Decimal(_SUFFIX[match.group(2)]))
+    return float(Decimal(match.group(1)) * _SUFFIX[match.group(2)])

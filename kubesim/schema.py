@@ -50,6 +50,12 @@ class Outcome:
     pruned: list[str] = field(default_factory=list)
 
 
+def bundled(schema_dir: str, family: str) -> list[str]:
+    """The schema versions on disk for ``kubevirt`` or ``cdi``."""
+    root = Path(schema_dir) / family
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
 @cache
 def load(schema_dir: str, ref: str, version: str) -> dict[str, Any]:
     """Return the openAPIV3Schema for ``family:name`` at a schema version."""

@@ -7,6 +7,7 @@ have one) on a real TCP socket, so clients exercise their real HTTP stack;
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from pathlib import Path
@@ -20,8 +21,18 @@ from .clock import Clock
 from .config import KubeSimConfig
 from .controllers import Controllers
 from .faults import Faults
+from .schema import bundled
 from .store import Store
 from .tls import Certificates, generate
+from .versions import schema_version
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    """The port the OS chose for ``port=0``; aiohttp exposes the server only as ``AbstractServer``."""
+    server = site._server
+    if not isinstance(server, asyncio.Server) or not server.sockets:
+        raise RuntimeError("kubesim: the HTTP site did not bind a socket")
+    return int(server.sockets[0].getsockname()[1])
 
 
 class KubeSim:
@@ -29,11 +40,16 @@ class KubeSim:
         self.config = config or KubeSimConfig()
         self.token = self.config.token or secrets.token_urlsafe(24)
         self.clock = Clock(self.config.clock_scale)
+        schemas = self.config.schema_dir
         self.store = Store(
             self.clock,
             self.config.event_history,
-            self.config.schema_dir,
-            {"kubevirt": self.config.kubevirt_version, "cdi": self.config.cdi_version, "harvester": ""},
+            schemas,
+            {
+                "kubevirt": schema_version(self.config.kubevirt_version, bundled(schemas, "kubevirt")),
+                "cdi": schema_version(self.config.cdi_version, bundled(schemas, "cdi")),
+                "harvester": "",
+            },
         )
         self.faults = Faults()
         self.api = Api(
@@ -69,10 +85,7 @@ class KubeSim:
         self.certificates = generate(host)
         site = web.TCPSite(self._runner, host, port, ssl_context=self.certificates.server_context())
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        bound = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._url = f"https://{host}:{bound}"
+        self._url = f"https://{host}:{_bound_port(site)}"
         self.controllers.start()
 
     async def stop(self) -> None:

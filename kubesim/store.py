@@ -114,7 +114,7 @@ class Store:
         bucket = self.objects[res.key]
         return [bucket[k] for k in sorted(bucket) if ns is None or k[0] == ns]
 
-    def list(
+    def page(
         self, res: Resource, ns: str | None, pred: Predicate, limit: int = 0, token: str | None = None
     ) -> tuple[list[Obj], str, str | None]:
         start = ""

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, LargeBinary, Text, text
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, LargeBinary, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -47,6 +47,14 @@ class ResourceColumns:
     purged: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # Revision of the last change row written for this resource.
     revision: Mapped[int] = mapped_column(BigInteger)
+    # Reconcile work (storage/repos/work.py): the generation last written to the cluster, and the lease.
+    applied_generation: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[datetime | None]
+    # When to look again: a retry after a failure (attempts > 0) or the periodic resync.
+    next_attempt_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ClusterRow(ResourceColumns, Base):
@@ -63,6 +71,7 @@ class VirtualMachineRow(ResourceColumns, Base):
         Index("virtual_machines_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
         Index("virtual_machines_labels", "labels", postgresql_using="gin"),
         Index("virtual_machines_parent_create", "cluster", "namespace", "create_time", "name"),
+        Index("virtual_machines_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
     )
 
 
@@ -84,9 +93,12 @@ class OperationRow(Base):
     create_time: Mapped[datetime]
     update_time: Mapped[datetime]
     end_time: Mapped[datetime | None]
+    # What the reconciler already asked the cluster for this operation (e.g. the VMI a restart replaces).
+    progress: Mapped[Json | None]
     __table_args__ = (
         Index("operations_target", "target", "create_time"),
         Index("operations_pending", "create_time", postgresql_where=text("NOT done")),
+        Index("operations_pending_target", "target_uid", postgresql_where=text("NOT done")),
     )
 
 

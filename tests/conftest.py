@@ -7,6 +7,7 @@ is a CREATE DATABASE … TEMPLATE copy, which takes milliseconds.
 from __future__ import annotations
 
 import itertools
+import tempfile
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,8 +26,10 @@ _numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("postgres")))
+def postgres() -> Iterator[EmbeddedPostgres]:
+    # Not under pytest's tmp_path: pytest prunes old base directories, which would pull the
+    # data directory out from under a server while another pytest run starts.
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="harrow-test-pg-")))
     server.start()
     try:
         yield server

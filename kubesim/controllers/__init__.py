@@ -24,8 +24,8 @@ class Controllers:
         self.config = config
         self.loop = WorkLoop(store, clock)
         self.virt = VirtController(store, clock, self.loop)
-        self.cdi = CdiController(store, clock, self.loop, config.harvester)
-        self.migrations = MigrationController(store, clock, self.loop, self.virt)
+        self.cdi = CdiController(store, clock, self.loop, config.harvester, config.cdi_version)
+        self.migrations = MigrationController(store, clock, self.loop, self.virt, config.kubevirt_version)
         self.nodes = NodeOps(store, clock, self.loop, self.migrations)
         store.admitters["kubevirt.io/virtualmachineinstancemigrations"] = self.migrations.admit
         for verb in ("start", "stop", "restart"):

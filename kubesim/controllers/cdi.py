@@ -19,6 +19,7 @@ from ..clock import Clock
 from ..quantity import parse
 from ..resources import by_kind
 from ..store import Event, Store
+from ..versions import filesystem_overhead
 from .conditions import set_condition
 from .loop import Key, WorkLoop
 from .virt import owner_ref
@@ -27,6 +28,7 @@ SC = by_kind("StorageClass")
 SP = by_kind("StorageProfile")
 DV = by_kind("DataVolume")
 PVC = by_kind("PersistentVolumeClaim")
+CDI_CR = by_kind("CDI")
 
 Obj = dict[str, Any]
 
@@ -50,7 +52,6 @@ CLONE_STRATEGY = {
     "lvm.driver.harvesterhci.io": "snapshot",
 }
 ANNOTATION = "cdi.harvesterhci.io/storageProfile"
-FS_OVERHEAD = 0.06  # CDI >= v1.64 default (semantics.md §3)
 IMPORT_BYTES_PER_SECOND = 200 * 2**20
 
 
@@ -72,11 +73,12 @@ def property_sets(key: str) -> list[Obj]:
 
 
 class CdiController:
-    def __init__(self, store: Store, clock: Clock, loop: WorkLoop, harvester: bool) -> None:
+    def __init__(self, store: Store, clock: Clock, loop: WorkLoop, harvester: bool, cdi_version: str) -> None:
         self.store = store
         self.clock = clock
         self.loop = loop
         self.harvester = harvester
+        self.default_overhead = filesystem_overhead(cdi_version)
         self.started: dict[str, float] = {}
         loop.register(SC.key, self.reconcile_profile)
         loop.register(SP.key, self.reconcile_profile)
@@ -182,9 +184,23 @@ class CdiController:
         storage["storageClassName"] = sc_name
         size = parse(((storage.get("resources") or {}).get("requests") or {}).get("storage"))
         if storage["volumeMode"] == "Filesystem" and size:
-            inflated = math.ceil(math.ceil(size / 2**20) * 2**20 * (1 + FS_OVERHEAD))
+            inflated = math.ceil(math.ceil(size / 2**20) * 2**20 * (1 + self.overhead(sc_name)))
             storage["resources"] = {"requests": {"storage": str(inflated)}}
         return storage, ""
+
+    def overhead(self, sc_name: str | None) -> float:
+        """CDI's filesystem overhead for a class: CDI.spec.config per class, then global, then the release default.
+
+        On Harvester the StorageClass annotation is the source Harvester syncs into CDI.spec.
+        """
+        sc = self.store.find(SC, "", sc_name or "") or {"metadata": {}}
+        annotated = (sc["metadata"].get("annotations") or {}).get("cdi.harvesterhci.io/filesystemOverhead")
+        if self.harvester and annotated:
+            return float(annotated)
+        cdi = next(iter(self.store.items(CDI_CR)), {})
+        conf = ((cdi.get("spec") or {}).get("config") or {}).get("filesystemOverhead") or {}
+        chosen = (conf.get("storageClass") or {}).get(sc_name or "") or conf.get("global")
+        return float(chosen) if chosen else self.default_overhead
 
     def _default_class(self) -> str | None:
         for sc in self.store.items(SC):

@@ -11,7 +11,10 @@ converging when what is left fits in the downtime budget; the completion
 timeout (``completionTimeoutPerGiB x ceil(bytes / 10^9)``) then switches to
 post-copy or pause when workload disruption is allowed, else aborts, and
 ``progressTimeout`` aborts a migration whose remaining data stops shrinking
-(§2.4). Auto-converge halves the dirty rate on each stalled interval.
+(§2.4). Auto-converge throttles the guest as QEMU does: 20% on the first
+second that remaining data fails to shrink, 10% more on each further one, up
+to 99%. The data size is the guest memory (``memory.guest``, else the memory
+request), as ``getVMIMigrationDataSize`` counts it.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from ..errors import ApiError
 from ..quantity import parse
 from ..resources import by_kind
 from ..store import Event, Store
+from ..versions import migration_defaults
 from . import scheduler
 from .conditions import condition
 from .loop import Key, WorkLoop
-from .seed import MIGRATION_DEFAULTS
 from .virt import VirtController
 
 VMI = by_kind("VirtualMachineInstance")
@@ -43,6 +46,7 @@ FINALIZER = "kubevirt.io/migrationJobFinalize"
 DIRTY_ANNOTATION = "kubesim.harrow.io/dirty-rate"
 LINK_BYTES_PER_SECOND = 1.25e9
 DOWNTIME_SECONDS = 0.3
+THROTTLE_INITIAL, THROTTLE_INCREMENT, THROTTLE_MAX = 0.2, 0.1, 0.99
 STEP = {
     "Scheduling": ("Scheduled", 1.0),
     "Scheduled": ("PreparingTarget", 1.0),
@@ -50,6 +54,13 @@ STEP = {
     "TargetReady": ("Running", 0.5),
 }
 ACTIVE = ("Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running")
+
+
+def data_size(vmi: Obj) -> float:
+    """Bytes a migration moves: the guest memory, else the memory request (1Gi if neither is set)."""
+    domain = vmi.get("spec", {}).get("domain", {})
+    guest = parse((domain.get("memory") or {}).get("guest"))
+    return guest or scheduler.requests(vmi)[1] or float(2**30)
 
 
 def match_policy(policies: list[Obj], vmi_labels: dict[str, str] | None, ns_labels: dict[str, str]) -> Obj | None:
@@ -76,8 +87,9 @@ def match_policy(policies: list[Obj], vmi_labels: dict[str, str] | None, ns_labe
 
 
 class MigrationController:
-    def __init__(self, store: Store, clock: Clock, loop: WorkLoop, virt: VirtController) -> None:
+    def __init__(self, store: Store, clock: Clock, loop: WorkLoop, virt: VirtController, kubevirt_version: str) -> None:
         self.store = store
+        self.defaults = migration_defaults(kubevirt_version)
         self.clock = clock
         self.loop = loop
         self.virt = virt
@@ -125,7 +137,7 @@ class MigrationController:
 
     def config(self, vmi: Obj) -> tuple[Obj, str | None]:
         kv = next(iter(self.store.items(KUBEVIRT)), None)
-        conf = dict(MIGRATION_DEFAULTS)
+        conf = dict(self.defaults)
         conf.update(((kv or {}).get("spec", {}).get("configuration") or {}).get("migrations") or {})
         ns = self.store.find(NS, "", vmi["metadata"]["namespace"]) or {"metadata": {}}
         policy = match_policy(
@@ -149,10 +161,13 @@ class MigrationController:
 
     # ---- phases ------------------------------------------------------------------------------------------
 
-    def _set(self, vmim: Obj, phase: str | None, state: Obj | None = None) -> None:
+    def _set(self, vmim: Obj, phase: str | None, state: Obj | None = None, first: bool = False) -> None:
+        """Move phase and merge ``state`` into VMIM and VMI ``migrationState`` (``first`` replaces the VMI's)."""
         ns, name = vmim["metadata"]["namespace"], vmim["metadata"]["name"]
         stamp = self.clock.stamp()
-        if phase is not None:
+        if phase in ("Succeeded", "Failed"):
+            self.entered.pop(vmim["metadata"]["uid"], None)
+        elif phase is not None:
             self.entered[vmim["metadata"]["uid"]] = self.clock.elapsed()
 
         def change(obj: Obj) -> None:
@@ -170,10 +185,8 @@ class MigrationController:
             vmi_name = vmim["spec"]["vmiName"]
 
             def vmi_change(obj: Obj) -> None:
-                obj.setdefault("status", {})["migrationState"] = {
-                    **(obj["status"].get("migrationState") or {}),
-                    **state,
-                }
+                previous = {} if first else obj.setdefault("status", {}).get("migrationState") or {}
+                obj.setdefault("status", {})["migrationState"] = {**previous, **state}
 
             self.store.mutate(VMI, ns, vmi_name, vmi_change)
 
@@ -259,7 +272,7 @@ class MigrationController:
         }
         if policy:
             state["migrationPolicyName"] = policy
-        self._set(vmim, "Scheduling", state)
+        self._set(vmim, "Scheduling", state, first=True)
         self.loop.after(STEP["Scheduling"][1], (VMIM.key, ns, name))
 
     # ---- transfer ----------------------------------------------------------------------------------------
@@ -267,7 +280,7 @@ class MigrationController:
     def _tick(self, vmim: Obj, vmi: Obj) -> None:
         ns, name, uid = vmim["metadata"]["namespace"], vmim["metadata"]["name"], vmim["metadata"]["uid"]
         conf = vmim["status"]["migrationState"].get("migrationConfiguration") or {}
-        memory = scheduler.requests(vmi)[1] or 2**30
+        memory = data_size(vmi)
         bandwidth = parse(conf.get("bandwidthPerMigration")) or LINK_BYTES_PER_SECOND
         dirty = parse((vmi["metadata"].get("annotations") or {}).get(DIRTY_ANNOTATION))
         now = self.clock.elapsed()
@@ -279,51 +292,55 @@ class MigrationController:
                 "remaining": memory,
                 "best": memory,
                 "best_at": now,
-                "throttle": 1.0,
+                "throttle": 0.0,
+                "paused": 0.0,
                 "postcopy": 0.0,
                 "acceptable": float(conf.get("completionTimeoutPerGiB", 150)) * math.ceil(memory / 1e9),
             },
         )
-        steps = int(now - st["last"])
-        for _ in range(steps):
+        for _ in range(int(now - st["last"])):
             st["last"] += 1
-            if st["postcopy"]:
-                st["remaining"] = max(st["remaining"] - bandwidth, 0.0)
-            else:
-                st["remaining"] = min(max(st["remaining"] - bandwidth, 0.0) + dirty * st["throttle"], memory)
+            before = st["remaining"]
+            sent = max(before - bandwidth, 0.0)
+            guest_writes = 0.0 if st["postcopy"] or st["paused"] else dirty * (1 - st["throttle"])
+            st["remaining"] = min(sent + guest_writes, memory)
             if st["remaining"] < st["best"]:
                 st["best"], st["best_at"] = st["remaining"], st["last"]
-            elif conf.get("allowAutoConverge") and st["last"] - st["best_at"] >= 5:
-                st["throttle"] *= 0.5
-            if st["remaining"] <= bandwidth * DOWNTIME_SECONDS or (st["postcopy"] and st["remaining"] == 0):
+            if conf.get("allowAutoConverge") and st["remaining"] >= before and not st["postcopy"]:
+                step = THROTTLE_INCREMENT if st["throttle"] else THROTTLE_INITIAL
+                st["throttle"] = min(st["throttle"] + step, THROTTLE_MAX)
+            if st["remaining"] <= bandwidth * DOWNTIME_SECONDS:
                 self._succeed(vmim, vmi)
                 return
-            elapsed = st["last"] - st["start"]
-            if not st["postcopy"]:
-                if st["acceptable"] and elapsed > st["acceptable"] and conf.get("allowWorkloadDisruption"):
-                    if conf.get("allowPostCopy"):
-                        st["postcopy"] = 1.0
-                        self._set(vmim, None, {"mode": "PostCopy"})
-                    else:
-                        st["throttle"] = 0.0
-                        st["acceptable"] *= 2
-                        self._set(vmim, None, {"mode": "Paused"})
-                    continue
-                if st["last"] - st["best_at"] > float(conf.get("progressTimeout", 150)):
-                    self._fail(
-                        vmim,
-                        f"Live migration stuck for {int(st['last'] - st['best_at'])} sec and has been aborted",
-                        aborted=True,
-                    )
-                    return
-                if st["acceptable"] and elapsed > st["acceptable"]:
-                    self._fail(
-                        vmim,
-                        f"Live migration is not completed after {int(st['acceptable'])} seconds and has been aborted",
-                        aborted=True,
-                    )
-                    return
+            if not st["postcopy"] and self._monitor(vmim, conf, st):
+                return
         self.loop.after(1.0, (VMIM.key, ns, name))
+
+    def _monitor(self, vmim: Obj, conf: Obj, st: dict[str, float]) -> bool:
+        """One pass of virt-launcher's migration monitor; True when it aborted the migration."""
+        elapsed = st["last"] - st["start"]
+        timed_out = bool(st["acceptable"]) and elapsed > st["acceptable"]
+        if timed_out and conf.get("allowWorkloadDisruption"):
+            if conf.get("allowPostCopy"):
+                st["postcopy"] = 1.0
+                self._set(vmim, None, {"mode": "PostCopy"})
+            else:
+                st["paused"] = 1.0
+                st["acceptable"] *= 2
+                self._set(vmim, None, {"mode": "Paused"})
+            return False
+        stuck = st["last"] - st["best_at"]
+        if stuck > float(conf.get("progressTimeout", 150)):
+            self._fail(vmim, f"Live migration stuck for {int(stuck)} sec and has been aborted", aborted=True)
+            return True
+        if timed_out:
+            self._fail(
+                vmim,
+                f"Live migration is not completed after {int(st['acceptable'])} seconds and has been aborted",
+                aborted=True,
+            )
+            return True
+        return False
 
     def _succeed(self, vmim: Obj, vmi: Obj) -> None:
         target = vmim["status"]["migrationState"]["targetNode"]
@@ -333,6 +350,7 @@ class MigrationController:
         def move(obj: Obj) -> None:
             obj["metadata"].setdefault("labels", {})["kubevirt.io/nodeName"] = target
             obj["status"]["nodeName"] = target
+            obj["status"].pop("evacuationNodeName", None)
 
         self.store.mutate(VMI, ns, vmi["metadata"]["name"], move)
         fresh = self.store.get(VMIM, ns, vmim["metadata"]["name"])
@@ -343,7 +361,7 @@ class MigrationController:
         state: Obj = {"failed": True, "failureReason": reason, "endTimestamp": self.clock.stamp()}
         if aborted:
             state.update({"abortRequested": True, "abortStatus": "Succeeded"})
-        if (vmim.get("status") or {}).get("migrationState") or aborted:
+        if (vmim.get("status") or {}).get("migrationState"):
             self._set(vmim, None, state)
             vmim = self.store.get(VMIM, vmim["metadata"]["namespace"], vmim["metadata"]["name"])
         self._set(vmim, "Failed")

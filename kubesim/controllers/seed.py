@@ -3,8 +3,10 @@
 Nodes come from the config; StorageClasses cover the provisioners Harvester
 validates (seed 003: Longhorn, LVM, NFS, Rook RBD) plus Longhorn with
 ``migratable: "true"``, so every StorageProfile capability row is reachable.
-Setting defaults follow Harvester ≥ 1.8 (semantics.md §4) and the KubeVirt CR
-carries KubeVirt's migration defaults (semantics.md §2.3).
+Setting defaults and the KubeVirt CR's migration defaults come from the
+versions in the config (``versions.py``), and the versions themselves are
+published where a client reads them on a real cluster: KubeVirt and CDI CR
+status, and Harvester's ``server-version`` setting.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import json
 from typing import Any
 
 from ..config import KubeSimConfig
-from ..resources import by_kind
+from ..resources import Resource, by_kind
 from ..store import Store
+from ..versions import migration_defaults, overcommit_config
 
 NAMESPACES = ("default", "kube-system", "kube-public", "harvester-system", "longhorn-system", "cattle-system")
 
@@ -30,31 +33,23 @@ STORAGE_CLASSES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("rook-ceph-block", "rook-ceph.rbd.csi.ceph.com", {"clusterID": "rook-ceph", "pool": "replicapool"}),
 )
 
-SETTINGS: dict[str, str] = {
-    "overcommit-config": json.dumps({"cpu": 1000, "memory": 150, "storage": 100}),
-    "vm-force-reset-policy": json.dumps({"enable": True, "period": 300}),
-    "csi-driver-config": json.dumps(
-        {
-            "driver.longhorn.io": {
-                "volumeSnapshotClassName": "longhorn-snapshot",
-                "backupVolumeSnapshotClassName": "longhorn",
-            },
-        }
-    ),
-    "additional-guest-memory-overhead-ratio": "1.5",
-}
 
-MIGRATION_DEFAULTS: dict[str, Any] = {
-    "parallelMigrationsPerCluster": 5,
-    "parallelOutboundMigrationsPerNode": 2,
-    "bandwidthPerMigration": "0Mi",
-    "completionTimeoutPerGiB": 150,
-    "progressTimeout": 150,
-    "allowAutoConverge": False,
-    "allowPostCopy": False,
-    "unsafeMigrationOverride": False,
-    "nodeDrainTaintKey": "kubevirt.io/drain",
-}
+def settings(harvester_version: str) -> dict[str, str]:
+    """Harvester settings' ``default`` values for a Harvester release."""
+    return {
+        "server-version": harvester_version,
+        "overcommit-config": json.dumps(overcommit_config(harvester_version)),
+        "vm-force-reset-policy": json.dumps({"enable": True, "period": 300}),
+        "csi-driver-config": json.dumps(
+            {
+                "driver.longhorn.io": {
+                    "volumeSnapshotClassName": "longhorn-snapshot",
+                    "backupVolumeSnapshotClassName": "longhorn",
+                },
+            }
+        ),
+        "additional-guest-memory-overhead-ratio": "1.5",
+    }
 
 
 def node(name: str, cpu: str, memory: str, pods: int, labels: dict[str, str]) -> dict[str, Any]:
@@ -110,14 +105,27 @@ def seed(store: Store, config: KubeSimConfig) -> None:
             },
         )
     if config.harvester:
-        for name, value in SETTINGS.items():
+        for name, value in settings(config.harvester_version).items():
             store.create(by_kind("Setting"), "", {"metadata": {"name": name}, "default": value})
-    store.create(
+    kv = config.kubevirt_version
+    _with_status(
+        store,
         by_kind("KubeVirt"),
         "harvester-system",
-        {
-            "metadata": {"name": "kubevirt"},
-            "spec": {"configuration": {"migrations": dict(MIGRATION_DEFAULTS)}},
-        },
+        {"metadata": {"name": "kubevirt"}, "spec": {"configuration": {"migrations": migration_defaults(kv)}}},
+        {"phase": "Deployed", "observedKubeVirtVersion": kv, "targetKubeVirtVersion": kv, "operatorVersion": kv},
     )
-    store.create(by_kind("CDI"), "", {"metadata": {"name": "cdi"}, "spec": {}})
+    cdi = config.cdi_version
+    _with_status(
+        store,
+        by_kind("CDI"),
+        "",
+        {"metadata": {"name": "cdi"}, "spec": {}},
+        {"phase": "Deployed", "observedVersion": cdi, "targetVersion": cdi, "operatorVersion": cdi},
+    )
+
+
+def _with_status(store: Store, res: Resource, ns: str, body: dict[str, Any], status: dict[str, Any]) -> None:
+    obj, _ = store.create(res, ns, body)
+    obj["status"] = status
+    store.update(res, ns, obj["metadata"]["name"], obj, "status")

@@ -131,7 +131,8 @@ class RestApi:
 
     def _parse(self, service: str, method: str, http_status: int, text: str) -> Any:
         document = json.loads(text) if text else {}
-        if http_status >= 400 or "error" in document:
+        # An Operation has an `error` field of its own; an error body is told apart by its `status` name.
+        if http_status >= 400 or "status" in document.get("error", {}):
             status = status_pb2.Status()
             error = document["error"]
             json_format.ParseDict(

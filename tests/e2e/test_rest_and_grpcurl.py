@@ -23,7 +23,13 @@ USER_JSON = {
         "cpu": {"cores": 2, "sockets": 1},
         "memory": "1536Mi",
         "runStrategy": "MANUAL",
-        "disks": [{"name": "root", "bootOrder": 1, "image": {"url": "docker://quay.io/containerdisks/fedora:40", "size": "10Gi"}}],
+        "disks": [
+            {
+                "name": "root",
+                "bootOrder": 1,
+                "image": {"url": "docker://quay.io/containerdisks/fedora:40", "size": "10Gi"},
+            }
+        ],
         "interfaces": [{"name": "default", "network": "pod", "macAddress": "02:00:00:aa:bb:cc"}],
     },
 }
@@ -87,11 +93,21 @@ async def _grpcurl(*args: str) -> str:
 
 async def test_grpcurl_lists_services_and_creates_a_vm_rest_can_read(harrow, http) -> None:
     services = (await _grpcurl("-plaintext", harrow.endpoints.grpc, "list")).split()
-    assert {"harrow.v1.VirtualMachineService", "harrow.v1.ClusterService", "harrow.v1.OperationService"} <= set(services)
+    assert {"harrow.v1.VirtualMachineService", "harrow.v1.ClusterService", "harrow.v1.OperationService"} <= set(
+        services
+    )
 
-    request = {"parent": "clusters/local/namespaces/default", "virtualMachineId": "from-grpcurl", "virtualMachine": USER_JSON}
+    request = {
+        "parent": "clusters/local/namespaces/default",
+        "virtualMachineId": "from-grpcurl",
+        "virtualMachine": USER_JSON,
+    }
     out = await _grpcurl(
-        "-plaintext", "-d", json.dumps(request), harrow.endpoints.grpc, "harrow.v1.VirtualMachineService/CreateVirtualMachine"
+        "-plaintext",
+        "-d",
+        json.dumps(request),
+        harrow.endpoints.grpc,
+        "harrow.v1.VirtualMachineService/CreateVirtualMachine",
     )
     assert json.loads(out)["name"].startswith("operations/")
     async with http.get(f"{harrow.endpoints.rest}{BASE}/from-grpcurl") as response:

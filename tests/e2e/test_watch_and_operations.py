@@ -106,7 +106,9 @@ async def test_operations_can_be_read_waited_on_listed_and_cancelled(api) -> Non
 
     with pytest.raises(ApiError) as raised:
         await api.call(
-            OPS, "GetOperation", operations_pb2.GetOperationRequest(name="operations/00000000-0000-0000-0000-000000000000")
+            OPS,
+            "GetOperation",
+            operations_pb2.GetOperationRequest(name="operations/00000000-0000-0000-0000-000000000000"),
         )
     assert raised.value.code == "NOT_FOUND"
     with pytest.raises(ApiError) as raised:

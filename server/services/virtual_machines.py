@@ -10,7 +10,7 @@ what the cluster shows goes to state, status and conditions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,6 @@ from google.protobuf import empty_pb2, field_mask_pb2, json_format
 from google.protobuf.message import Message
 from harrow.v1 import common_pb2
 from harrow.v1 import virtual_machine_pb2 as vm_pb
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,13 +27,13 @@ from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgum
 from server.domain.filter_match import evaluate
 from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
-from server.services import common
+from server.services import common, intent
 from server.services.vm_validation import vm_violations
 from storage.changefeed import Bookmark, ChangeFeed
 from storage.db import Database
 from storage.filters import Column, to_sql
-from storage.models import ClusterRow, OperationRow, VirtualMachineRow
-from storage.repos import changes, idempotency, resources
+from storage.models import VirtualMachineRow
+from storage.repos import changes, resources
 
 KIND = "VirtualMachine"
 _VM = vm_pb.VirtualMachine
@@ -96,6 +95,11 @@ def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
         for action in vm_state.allowed_actions(row.state, run_strategy):
             status.allowed_actions.append(vm_pb.VirtualMachineStatus.Action.Value(action))
     return vm
+
+
+VM_KIND = intent.Kind[VirtualMachineRow](
+    name=KIND, to_proto=to_proto, parent_of=lambda row: f"clusters/{row.cluster}/namespaces/{row.namespace}"
+)
 
 
 def _spec_json(spec: vm_pb.VirtualMachineSpec) -> dict[str, Any]:
@@ -193,7 +197,7 @@ class VirtualMachineService:
 
         if request.validate_only:
             return await self._preview(name, request.virtual_machine, must_exist=False)
-        return await self._mutate("CreateVirtualMachine", request, work)
+        return await intent.idempotent(self._db, "CreateVirtualMachine", request, operations_pb2.Operation, work)
 
     async def update(self, request: vm_pb.UpdateVirtualMachineRequest) -> operations_pb2.Operation:
         name = parse_vm_name(request.virtual_machine.name, "virtual_machine.name")
@@ -206,7 +210,7 @@ class VirtualMachineService:
                     raise _not_found(name)
                 _check(request.virtual_machine)
                 if request.validate_only:
-                    return _preview_operation(request.virtual_machine)
+                    return intent.done_operation(request.virtual_machine)
                 return await self._insert(session, name, request.virtual_machine, request.request_id, at)
             common.check_etag(request.virtual_machine.etag, row.etag, str(name), "virtual_machine.etag")
             if row.delete_time is not None:
@@ -217,15 +221,17 @@ class VirtualMachineService:
             )
             _check(merged)
             if request.validate_only:
-                return _preview_operation(merged)
+                return intent.done_operation(merged)
             spec = _spec_json(merged.spec)
             labels, annotations = dict(merged.labels), dict(merged.annotations)
             if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
                 row.spec, row.labels, row.annotations = spec, labels, annotations
-                await self._bump(session, row, "MODIFIED", at)
-            return await self._operation(session, row, "update", request.request_id, at)
+                await VM_KIND.bump(session, row, "MODIFIED", at)
+            return await VM_KIND.operation(session, row, "update", request.request_id, at)
 
-        return await self._mutate("UpdateVirtualMachine", request, work, dry_run=request.validate_only)
+        return await intent.idempotent(
+            self._db, "UpdateVirtualMachine", request, operations_pb2.Operation, work, dry_run=request.validate_only
+        )
 
     async def delete(self, request: vm_pb.DeleteVirtualMachineRequest) -> operations_pb2.Operation:
         name = parse_vm_name(request.name)
@@ -235,17 +241,19 @@ class VirtualMachineService:
             if row is None:
                 if not request.allow_missing:
                     raise _not_found(name)
-                return _done_operation(empty_pb2.Empty())
+                return intent.done_operation(empty_pb2.Empty())
             common.check_etag(request.etag, row.etag, str(name))
             if request.validate_only:
-                return _preview_operation(empty_pb2.Empty())
+                return intent.done_operation(empty_pb2.Empty())
             if row.delete_time is None:
                 row.delete_time = at
                 row.state = "TERMINATING"
-                await self._bump(session, row, "MODIFIED", at)
-            return await self._operation(session, row, "delete", request.request_id, at)
+                await VM_KIND.bump(session, row, "MODIFIED", at)
+            return await VM_KIND.operation(session, row, "delete", request.request_id, at)
 
-        return await self._mutate("DeleteVirtualMachine", request, work, dry_run=request.validate_only)
+        return await intent.idempotent(
+            self._db, "DeleteVirtualMachine", request, operations_pb2.Operation, work, dry_run=request.validate_only
+        )
 
     async def act(self, action: str, request: Message) -> operations_pb2.Operation:
         """Start, stop, restart, pause or unpause: checked against the current state, recorded as intent."""
@@ -264,10 +272,12 @@ class VirtualMachineService:
             next_run_strategy = vm_state.run_strategy_after(action, run_strategy)
             if next_run_strategy != run_strategy:
                 row.spec = {**row.spec, "run_strategy": next_run_strategy}
-            await self._bump(session, row, "MODIFIED", at)
-            return await self._operation(session, row, action.lower(), getattr(request, "request_id", ""), at)
+            await VM_KIND.bump(session, row, "MODIFIED", at)
+            return await VM_KIND.operation(session, row, action.lower(), getattr(request, "request_id", ""), at)
 
-        return await self._mutate(f"{action.title()}VirtualMachine", request, work)
+        return await intent.idempotent(
+            self._db, f"{action.title()}VirtualMachine", request, operations_pb2.Operation, work
+        )
 
     async def watch(
         self, request: vm_pb.WatchVirtualMachinesRequest
@@ -290,37 +300,10 @@ class VirtualMachineService:
 
     # --- writing -------------------------------------------------------------------------------
 
-    async def _mutate(
-        self,
-        method: str,
-        request: Message,
-        work: Callable[[AsyncSession, datetime], Awaitable[operations_pb2.Operation]],
-        *,
-        dry_run: bool = False,
-    ) -> operations_pb2.Operation:
-        """Run `work` in one transaction, answering a repeated request_id with the first answer."""
-        request_id: str = getattr(request, "request_id", "")
-        common.check_request_id(request_id)
-        async with self._db.transaction() as session:
-            at = common.now()
-            if request_id and not dry_run:
-                fingerprint = common.fingerprint(request)
-                prior = await idempotency.claim(session, request_id, method, fingerprint, at)
-                if prior is not None:
-                    if (prior.method, prior.fingerprint) != (method, fingerprint):
-                        raise InvalidArgument.for_field(
-                            "request_id", f"{request_id} was already used for a different request ({prior.method})"
-                        )
-                    return await _replay(session, prior.response)
-            operation = await work(session, at)
-            if request_id and not dry_run:
-                await idempotency.store(session, request_id, operation.SerializeToString())
-            return operation
-
     async def _insert(
         self, session: AsyncSession, name: VirtualMachineName, vm: vm_pb.VirtualMachine, request_id: str, at: datetime
     ) -> operations_pb2.Operation:
-        await _require_cluster(session, name.cluster)
+        await intent.require_cluster(session, name.cluster)
         if await resources.get_live(session, VirtualMachineRow, str(name)) is not None:
             raise _exists(name)
         uid = uuid.uuid4()
@@ -350,94 +333,27 @@ class VirtualMachineService:
             await session.flush()
         except IntegrityError as error:  # a concurrent create of the same name won
             raise _exists(name) from error
-        await self._record(session, row, "ADDED", at)
-        return await self._operation(session, row, "create", request_id, at)
-
-    async def _bump(self, session: AsyncSession, row: VirtualMachineRow, event: str, at: datetime) -> None:
-        row.generation += 1
-        row.etag = common.make_etag(row.uid, row.generation)
-        row.update_time = at
-        await self._record(session, row, event, at)
-
-    async def _record(self, session: AsyncSession, row: VirtualMachineRow, event: str, at: datetime) -> None:
-        row.revision = await changes.append(
-            session,
-            kind=KIND,
-            parent=f"clusters/{row.cluster}/namespaces/{row.namespace}",
-            name=row.name,
-            uid=row.uid,
-            event_type=event,
-            resource=json_format.MessageToDict(to_proto(row)),
-            now=at,
-        )
-
-    async def _operation(
-        self, session: AsyncSession, row: VirtualMachineRow, verb: str, request_id: str, at: datetime
-    ) -> operations_pb2.Operation:
-        operation = common.new_operation(
-            target=row.name,
-            target_uid=row.uid,
-            verb=verb,
-            target_generation=row.generation,
-            request_id=request_id,
-            at=at,
-        )
-        if row.observed_generation >= row.generation:
-            operation.done = True
-            operation.end_time = at
-            operation.status_message = "the cluster already shows this"
-            operation.response = common.any_to_json(to_proto(row))
-        session.add(operation)
-        return common.operation_to_proto(operation)
+        await VM_KIND.record(session, row, "ADDED", at)
+        return await VM_KIND.operation(session, row, "create", request_id, at)
 
     async def _preview(
         self, name: VirtualMachineName, vm: vm_pb.VirtualMachine, *, must_exist: bool
     ) -> operations_pb2.Operation:
         async with self._db.transaction() as session:
-            await _require_cluster(session, name.cluster)
+            await intent.require_cluster(session, name.cluster)
             exists = await resources.get_live(session, VirtualMachineRow, str(name)) is not None
         if exists and not must_exist:
             raise _exists(name)
         preview = _VM()
         preview.CopyFrom(vm)
         preview.name = str(name)
-        return _preview_operation(preview)
+        return intent.done_operation(preview)
 
 
 def _check(vm: vm_pb.VirtualMachine) -> None:
     violations = vm_violations(vm)
     if violations:
         raise InvalidArgument.of(violations)
-
-
-def _done_operation(response: Message) -> operations_pb2.Operation:
-    operation = operations_pb2.Operation(done=True)
-    operation.response.Pack(response)
-    return operation
-
-
-def _preview_operation(response: Message) -> operations_pb2.Operation:
-    """validate_only (AIP-163): what the call would answer, with no name because nothing was started."""
-    return _done_operation(response)
-
-
-async def _replay(session: AsyncSession, stored: bytes | None) -> operations_pb2.Operation:
-    """The first answer to a request_id, refreshed: the operation may have finished since."""
-    operation = operations_pb2.Operation.FromString(stored or b"")
-    if not operation.name:
-        return operation
-    row = await session.get(OperationRow, uuid.UUID(operation.name.removeprefix("operations/")))
-    return common.operation_to_proto(row) if row is not None else operation
-
-
-async def _require_cluster(session: AsyncSession, cluster: str) -> None:
-    query = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
-    if (await session.execute(query)).first() is None:
-        raise NotFound(
-            f"cluster clusters/{cluster} does not exist",
-            reason="CLUSTER_NOT_FOUND",
-            metadata={"cluster": f"clusters/{cluster}"},
-        )
 
 
 def _not_found(name: VirtualMachineName) -> NotFound:

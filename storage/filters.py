@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, not_, or_
+from sqlalchemy import ColumnElement, String, and_, cast, func, not_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from server.domain.filtering import And, Compare, Expr, Has, Not, Or, parse_timestamp
@@ -34,8 +34,12 @@ class Column:
     attribute: InstrumentedAttribute[Any]
     json_path: tuple[str, ...] = ()
     cast_text: bool = False
+    # An inet column compared by its address text ("10.0.0.7", not "10.0.0.7/32").
+    host: bool = False
 
     def expression(self) -> Any:
+        if self.host:
+            return func.host(self.attribute)
         if self.json_path:
             return self.attribute[self.json_path[0] if len(self.json_path) == 1 else self.json_path].astext
         if self.cast_text:

@@ -9,14 +9,16 @@ where the generated modules that the servicers subclass registered them.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import harrow.v1
 from aiohttp import web
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import ServiceDescriptor
-from harrow.v1 import cluster_pb2, operations_pb2, virtual_machine_pb2
 
 from server.api.rest.endpoints import DocumentEndpoint, Endpoint, rpc_endpoint
 from server.api.rest.http_rules import HttpBinding, http_bindings
@@ -29,7 +31,11 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 OPENAPI_PATH = "/openapi.json"
 # Importing the contract registers its services in the default pool: a servicer's
 # *_pb2_grpc module does not import its *_pb2 when the RPCs use only foreign messages.
-CONTRACT_FILES = (cluster_pb2.DESCRIPTOR, operations_pb2.DESCRIPTOR, virtual_machine_pb2.DESCRIPTOR)
+CONTRACT_MODULES = tuple(
+    importlib.import_module(f"harrow.v1.{module.name}")
+    for module in pkgutil.iter_modules(harrow.v1.__path__)
+    if module.name.endswith("_pb2")
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,750 @@
+"""IP pools: Harrow's database is the allocator of record (issue 5).
+
+Allocation is one short transaction: the pool row is read FOR SHARE (so a
+concurrent shrink or delete waits, while allocations from the same pool do
+not wait for each other), a candidate address is inserted with ON CONFLICT
+DO NOTHING against the (cluster, address) primary key, and the ledger gets
+one event. A lost race just moves on to another candidate; a duplicate owner
+is impossible by construction, not by locking.
+
+Pool changes take the cluster row FOR UPDATE, so two pools cannot be
+validated against each other's stale state (overlapping ranges, priorities).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from google.longrunning import operations_pb2
+from google.protobuf import empty_pb2, field_mask_pb2, json_format
+from harrow.v1 import ip_pool_pb2 as pb
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.domain import ipam, page_token
+from server.domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
+from server.domain.filtering import FieldKind, check_fields, parse_filter
+from server.domain.labels import annotation_violations, label_violations
+from server.domain.names import check_id, parse_cluster_name
+from server.services import common, intent
+from storage.db import Database
+from storage.filters import Column, to_sql
+from storage.models import ClusterRow, IpAllocationEventRow, IpAllocationRow, IpPoolRow
+from storage.repos import resources
+
+KIND = "IpPool"
+_WRITABLE = ("labels", "annotations", "spec")
+# How many free candidates a lost race may jump among, so racing allocators spread out instead of queueing.
+_SPREAD = 32
+_BATCH = 256
+EVENT_FILTER_FIELDS = {
+    "address": FieldKind.string(),
+    "owner": FieldKind.string(),
+    "action": FieldKind.enum(("ALLOCATE", "RELEASE", "FORCE_RELEASE", "POOL_CREATE", "POOL_UPDATE", "POOL_DELETE")),
+    "time": FieldKind.timestamp(),
+    "request_id": FieldKind.string(),
+}
+_EVENT_COLUMNS = {
+    "address": Column(IpAllocationEventRow.address, host=True),
+    "owner": Column(IpAllocationEventRow.owner),
+    "action": Column(IpAllocationEventRow.action),
+    "time": Column(IpAllocationEventRow.time),
+    "request_id": Column(IpAllocationEventRow.request_id),
+}
+
+
+def parse_pool_name(value: str, field: str = "name") -> tuple[str, str]:
+    parts = value.split("/")
+    if len(parts) != 4 or parts[0] != "clusters" or parts[2] != "ipPools":
+        raise InvalidArgument.for_field(field, f'"{value}" does not match clusters/{{cluster}}/ipPools/{{ip_pool}}')
+    cluster = parse_cluster_name("/".join(parts[:2]), field)
+    check_id(parts[3], field)
+    return cluster, parts[3]
+
+
+def allocation_id(address: str) -> str:
+    """IPv6 addresses name their allocation with '-' for ':', which URLs and custom verbs reserve."""
+    return address.replace(":", "-")
+
+
+def _address_of_id(value: str, field: str) -> ipam.Address:
+    text = value if "." in value else value.replace("-", ":")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError as error:
+        raise InvalidArgument.for_field(field, f'"{value}" is not an IP address (IPv6 uses "-" for ":")') from error
+
+
+def _ranges_of(spec: dict[str, Any]) -> list[ipam.Range]:
+    ranges, _ = ipam.make_ranges([_range_spec(r) for r in spec.get("ranges", [])], "spec.ranges")
+    return ranges
+
+
+def _range_spec(raw: dict[str, Any]) -> ipam.RangeSpec:
+    return ipam.RangeSpec(
+        raw.get("subnet", ""), raw.get("range_start", ""), raw.get("range_end", ""), raw.get("gateway", "")
+    )
+
+
+def _selector_of(spec: dict[str, Any]) -> ipam.Selector:
+    raw = spec.get("selector", {})
+    scopes = tuple(
+        ipam.Scope(s.get("project", "") or "", s.get("namespace", "") or "", s.get("guest_cluster", "") or "")
+        for s in raw.get("scopes", [])
+    )
+    return ipam.Selector(int(raw.get("priority", 0)), raw.get("network", ""), scopes)
+
+
+def to_proto(row: IpPoolRow) -> pb.IpPool:
+    """The pool; status counts are those last written by `_refresh_usage` (Get recomputes them)."""
+    pool = pb.IpPool(
+        name=row.name,
+        uid=str(row.uid),
+        labels=row.labels,
+        annotations=row.annotations,
+        etag=row.etag,
+        generation=row.generation,
+        observed_generation=row.observed_generation,
+        reconciling=row.observed_generation < row.generation,
+        state=pb.IpPool.State.Value(row.state),
+    )
+    pool.create_time.FromDatetime(row.create_time)
+    pool.update_time.FromDatetime(row.update_time)
+    if row.delete_time is not None:
+        pool.delete_time.FromDatetime(row.delete_time)
+    for condition in row.conditions:
+        json_format.ParseDict(condition, pool.conditions.add())
+    json_format.ParseDict(row.spec, pool.spec)
+    json_format.ParseDict(row.status, pool.status)
+    return pool
+
+
+POOL_KIND = intent.Kind[IpPoolRow](name=KIND, to_proto=to_proto, parent_of=lambda row: f"clusters/{row.cluster}")
+
+
+def _allocation(pool: IpPoolRow, row: IpAllocationRow, reason: str) -> pb.IpAllocation:
+    address = ipaddress.ip_address(str(row.address).split("/")[0])
+    ranges = [r for r in _ranges_of(pool.spec) if r.version == address.version and address in r.network]
+    allocation = pb.IpAllocation(
+        name=f"{pool.name}/allocations/{allocation_id(str(address))}",
+        address=str(address),
+        owner=row.owner,
+        reason=reason,
+    )
+    if ranges:
+        allocation.prefix_length = ranges[0].network.prefixlen
+        if ranges[0].gateway is not None:
+            allocation.gateway = str(ranges[0].address(ranges[0].gateway))
+    allocation.allocate_time.FromDatetime(row.allocate_time)
+    return allocation
+
+
+def _pool_violations(pool: pb.IpPool, field: str) -> tuple[list[ipam.Range], list[FieldViolation]]:
+    out = label_violations(dict(pool.labels), f"{field}.labels") + annotation_violations(
+        dict(pool.annotations), f"{field}.annotations"
+    )
+    specs = [ipam.RangeSpec(r.subnet, r.range_start, r.range_end, r.gateway) for r in pool.spec.ranges]
+    ranges, problems = ipam.make_ranges(specs, f"{field}.spec.ranges")
+    out += problems
+    if pool.spec.selector.priority < 0:
+        out.append(FieldViolation(f"{field}.spec.selector.priority", "must not be negative"))
+    return ranges, out
+
+
+class IpPoolService:
+    def __init__(self, db: Database):
+        self._db = db
+
+    # --- pools ------------------------------------------------------------------------------------
+
+    async def get_pool(self, request: pb.GetIpPoolRequest) -> pb.IpPool:
+        cluster, pool_id = parse_pool_name(request.name)
+        async with self._db.transaction() as session:
+            row = await self._pool(session, f"clusters/{cluster}/ipPools/{pool_id}")
+            await self._refresh_usage(session, row)
+        return to_proto(row)
+
+    async def list_pools(self, request: pb.ListIpPoolsRequest) -> pb.ListIpPoolsResponse:
+        cluster = parse_cluster_name(request.parent, "parent")
+        size = page_token.page_size(request.page_size)
+        digest = page_token.query_digest(request.parent)
+        after = page_token.decode(request.page_token, digest)
+        async with self._db.transaction() as session:
+            rows = await resources.page(
+                session,
+                IpPoolRow,
+                where=[IpPoolRow.cluster == cluster],
+                order_column="name",
+                descending=False,
+                after=after,
+                limit=size + 1,
+            )
+            for row in rows[:size]:
+                await self._refresh_usage(session, row)
+        response = pb.ListIpPoolsResponse(ip_pools=[to_proto(row) for row in rows[:size]])
+        if len(rows) > size:
+            response.next_page_token = page_token.encode([rows[size - 1].name], digest)
+        return response
+
+    async def create_pool(self, request: pb.CreateIpPoolRequest) -> operations_pb2.Operation:
+        cluster = parse_cluster_name(request.parent, "parent")
+        check_id(request.ip_pool_id, "ip_pool_id")
+        name = f"clusters/{cluster}/ipPools/{request.ip_pool_id}"
+        ranges, violations = _pool_violations(request.ip_pool, "ip_pool")
+        if violations:
+            raise InvalidArgument.of(violations)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            await self._lock_cluster(session, cluster)
+            if await resources.get_live(session, IpPoolRow, name) is not None:
+                raise AlreadyExists(
+                    f"IP pool {name} already exists", reason="IP_POOL_EXISTS", metadata={"resource": name}
+                )
+            await self._check_against_others(session, cluster, name, request.ip_pool, ranges, "ip_pool.spec")
+            if request.validate_only:
+                preview = pb.IpPool()
+                preview.CopyFrom(request.ip_pool)
+                preview.name = name
+                return intent.done_operation(preview)
+            return await self._insert(session, cluster, name, request.ip_pool, request.request_id, at)
+
+        return await intent.idempotent(
+            self._db, "CreateIpPool", request, operations_pb2.Operation, work, dry_run=request.validate_only
+        )
+
+    async def update_pool(self, request: pb.UpdateIpPoolRequest) -> operations_pb2.Operation:
+        cluster, _ = parse_pool_name(request.ip_pool.name, "ip_pool.name")
+        name = request.ip_pool.name
+        paths = _update_paths(request)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            await self._lock_cluster(session, cluster)
+            row = await resources.get_live(session, IpPoolRow, name, lock=True)
+            if row is None:
+                if not request.allow_missing:
+                    raise _pool_not_found(name)
+                ranges, violations = _pool_violations(request.ip_pool, "ip_pool")
+                if violations:
+                    raise InvalidArgument.of(violations)
+                await self._check_against_others(session, cluster, name, request.ip_pool, ranges, "ip_pool.spec")
+                if request.validate_only:
+                    return intent.done_operation(request.ip_pool)
+                return await self._insert(session, cluster, name, request.ip_pool, request.request_id, at)
+            common.check_etag(request.ip_pool.etag, row.etag, name, "ip_pool.etag")
+            if row.delete_time is not None:
+                raise FailedPrecondition(
+                    f"IP pool {name} is being deleted", reason="DELETING", metadata={"resource": name}
+                )
+            merged = to_proto(row)
+            field_mask_pb2.FieldMask(paths=paths).MergeMessage(
+                request.ip_pool, merged, replace_message_field=True, replace_repeated_field=True
+            )
+            ranges, violations = _pool_violations(merged, "ip_pool")
+            if violations:
+                raise InvalidArgument.of(violations)
+            await self._check_against_others(session, cluster, name, merged, ranges, "ip_pool.spec")
+            await self._check_live_allocations_fit(session, row, ranges)
+            if request.validate_only:
+                return intent.done_operation(merged)
+            spec = json_format.MessageToDict(merged.spec, preserving_proto_field_name=True)
+            labels, annotations = dict(merged.labels), dict(merged.annotations)
+            if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
+                row.spec, row.labels, row.annotations = spec, labels, annotations
+                await self._refresh_usage(session, row)
+                _event(session, row, "POOL_UPDATE", None, "", request.request_id, at)
+                await POOL_KIND.bump(session, row, "MODIFIED", at)
+            return await POOL_KIND.operation(session, row, "update", request.request_id, at)
+
+        return await intent.idempotent(
+            self._db, "UpdateIpPool", request, operations_pb2.Operation, work, dry_run=request.validate_only
+        )
+
+    async def delete_pool(self, request: pb.DeleteIpPoolRequest) -> operations_pb2.Operation:
+        cluster, _ = parse_pool_name(request.name)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            await self._lock_cluster(session, cluster)
+            row = await resources.get_live(session, IpPoolRow, request.name, lock=True)
+            if row is None:
+                if not request.allow_missing:
+                    raise _pool_not_found(request.name)
+                return intent.done_operation(empty_pb2.Empty())
+            common.check_etag(request.etag, row.etag, request.name)
+            live = await _count_allocations(session, row.uid)
+            if live and not request.force:
+                raise FailedPrecondition(
+                    f"IP pool {request.name} has {live} live allocations; release them or delete with force",
+                    reason="POOL_IN_USE",
+                    metadata={"resource": request.name, "allocations": str(live)},
+                )
+            if request.validate_only:
+                return intent.done_operation(empty_pb2.Empty())
+            if row.delete_time is None:
+                released = await session.execute(
+                    delete(IpAllocationRow).where(IpAllocationRow.pool_uid == row.uid).returning(IpAllocationRow)
+                )
+                for allocation in released.scalars().all():
+                    _event(session, row, "FORCE_RELEASE", allocation.address, allocation.owner, request.request_id, at)
+                _event(session, row, "POOL_DELETE", None, "", request.request_id, at)
+                row.delete_time = at
+                row.state = "DELETING"
+                await self._refresh_usage(session, row)
+                await POOL_KIND.bump(session, row, "MODIFIED", at)
+            return await POOL_KIND.operation(session, row, "delete", request.request_id, at)
+
+        return await intent.idempotent(
+            self._db, "DeleteIpPool", request, operations_pb2.Operation, work, dry_run=request.validate_only
+        )
+
+    # --- allocations ------------------------------------------------------------------------------
+
+    async def allocate(self, request: pb.AllocateIpAddressRequest) -> pb.IpAllocation:
+        parse_pool_name(request.pool, "pool")
+        _check_owner(request.owner)
+
+        async def work(session: AsyncSession, at: datetime) -> pb.IpAllocation:
+            pool = await self._usable_pool(session, request.pool)
+            return await self._allocate(session, pool, request.owner, request.address, request.request_id, at)
+
+        return await intent.idempotent(self._db, "AllocateIpAddress", request, pb.IpAllocation, work)
+
+    async def select_and_allocate(self, request: pb.SelectAndAllocateIpAddressRequest) -> pb.IpAllocation:
+        cluster = parse_cluster_name(request.parent, "parent")
+        _check_owner(request.owner)
+        requirement = ipam.Requirement(
+            network=request.network,
+            project=request.project or ipam.WILDCARD,
+            namespace=request.namespace or ipam.WILDCARD,
+            guest_cluster=request.guest_cluster or ipam.WILDCARD,
+        )
+
+        async def work(session: AsyncSession, at: datetime) -> pb.IpAllocation:
+            rows = (
+                (
+                    await session.execute(
+                        select(IpPoolRow).where(
+                            IpPoolRow.cluster == cluster, IpPoolRow.purged.is_(False), IpPoolRow.delete_time.is_(None)
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            chosen = ipam.select_pool([(row.name, _selector_of(row.spec)) for row in rows], requirement)
+            if chosen is None:
+                raise FailedPrecondition(
+                    f"no IP pool of clusters/{cluster} matches network {request.network!r}, project "
+                    f"{requirement.project!r}, namespace {requirement.namespace!r}, guest cluster "
+                    f"{requirement.guest_cluster!r}, and there is no global pool",
+                    reason="NO_MATCHING_POOL",
+                )
+            pool = await self._usable_pool(session, chosen)
+            return await self._allocate(session, pool, request.owner, "", request.request_id, at)
+
+        return await intent.idempotent(self._db, "SelectAndAllocateIpAddress", request, pb.IpAllocation, work)
+
+    async def release(self, request: pb.ReleaseIpAddressRequest) -> pb.ReleaseIpAddressResponse:
+        parse_pool_name(request.pool, "pool")
+        if bool(request.address) == bool(request.owner):
+            raise InvalidArgument.for_field("address", "give exactly one of address and owner")
+        wanted = _address_of_id(request.address, "address") if request.address else None
+
+        async def work(session: AsyncSession, at: datetime) -> pb.ReleaseIpAddressResponse:
+            pool = await self._usable_pool(session, request.pool)
+            query = delete(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid)
+            if wanted is not None:
+                query = query.where(IpAllocationRow.address == str(wanted))
+            else:
+                query = query.where(IpAllocationRow.owner == request.owner)
+            released = (await session.execute(query.returning(IpAllocationRow))).scalars().all()
+            if not released:
+                what = f"address {wanted}" if wanted is not None else f"owner {request.owner!r}"
+                raise NotFound(
+                    f"{what} holds nothing in {request.pool}",
+                    reason="ALLOCATION_NOT_FOUND",
+                    metadata={"pool": request.pool},
+                )
+            for row in released:
+                _event(session, pool, "RELEASE", row.address, row.owner, request.request_id, at)
+            return pb.ReleaseIpAddressResponse(released=[_allocation(pool, row, "RELEASED") for row in released])
+
+        return await intent.idempotent(self._db, "ReleaseIpAddress", request, pb.ReleaseIpAddressResponse, work)
+
+    async def get_allocation(self, request: pb.GetIpAllocationRequest) -> pb.IpAllocation:
+        pool_name, _, allocation = request.name.rpartition("/allocations/")
+        parse_pool_name(pool_name)
+        address = _address_of_id(allocation, "name")
+        async with self._db.transaction() as session:
+            pool = await self._pool(session, pool_name)
+            row = (
+                await session.execute(
+                    select(IpAllocationRow).where(
+                        IpAllocationRow.pool_uid == pool.uid, IpAllocationRow.address == str(address)
+                    )
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"{address} is not allocated in {pool_name}", reason="ALLOCATION_NOT_FOUND")
+        return _allocation(pool, row, "EXISTING")
+
+    async def list_allocations(self, request: pb.ListIpAllocationsRequest) -> pb.ListIpAllocationsResponse:
+        parse_pool_name(request.parent, "parent")
+        size = page_token.page_size(request.page_size)
+        digest = page_token.query_digest(request.parent)
+        after = page_token.decode(request.page_token, digest)
+        async with self._db.transaction() as session:
+            pool = await self._pool(session, request.parent)
+            query = select(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid)
+            if after is not None:
+                query = query.where(IpAllocationRow.address > after[0])
+            rows = (await session.execute(query.order_by(IpAllocationRow.address).limit(size + 1))).scalars().all()
+        response = pb.ListIpAllocationsResponse(
+            ip_allocations=[_allocation(pool, row, "EXISTING") for row in rows[:size]]
+        )
+        if len(rows) > size:
+            response.next_page_token = page_token.encode([str(rows[size - 1].address)], digest)
+        return response
+
+    async def list_events(self, request: pb.ListIpAllocationEventsRequest) -> pb.ListIpAllocationEventsResponse:
+        parse_pool_name(request.parent, "parent")
+        size = page_token.page_size(request.page_size)
+        digest = page_token.query_digest(request.parent, request.filter)
+        after = page_token.decode(request.page_token, digest)
+        expr = parse_filter(request.filter)
+        async with self._db.transaction() as session:
+            pool = await self._pool(session, request.parent)
+            query = select(IpAllocationEventRow).where(IpAllocationEventRow.pool_uid == pool.uid)
+            if expr is not None:
+                check_fields(expr, EVENT_FILTER_FIELDS)
+                query = query.where(to_sql(expr, _EVENT_COLUMNS))
+            if after is not None:
+                query = query.where(IpAllocationEventRow.sequence > int(after[0]))
+            query = query.order_by(IpAllocationEventRow.sequence).limit(size + 1)
+            rows = (await session.execute(query)).scalars().all()
+        response = pb.ListIpAllocationEventsResponse(events=[_event_proto(row) for row in rows[:size]])
+        if len(rows) > size:
+            response.next_page_token = page_token.encode([rows[size - 1].sequence], digest)
+        return response
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    async def _allocate(
+        self, session: AsyncSession, pool: IpPoolRow, owner: str, requested: str, request_id: str, at: datetime
+    ) -> pb.IpAllocation:
+        held = (
+            await session.execute(
+                select(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid, IpAllocationRow.owner == owner)
+            )
+        ).scalar_one_or_none()
+        wanted = _address_of_id(requested, "address") if requested else None
+        if held is not None:
+            if wanted is not None and str(wanted) != str(held.address):
+                raise AlreadyExists(
+                    f"owner {owner!r} already holds {held.address} in {pool.name}; release it first",
+                    reason="OWNER_HOLDS_ADDRESS",
+                    metadata={"address": str(held.address), "owner": owner},
+                )
+            return _allocation(pool, held, "EXISTING")
+        ranges = _ranges_of(pool.spec)
+        if wanted is not None:
+            if not ipam.holds(ranges, wanted):
+                raise InvalidArgument.for_field(
+                    "address", f"{wanted} is not an address {pool.name} hands out (outside its ranges, or its gateway)"
+                )
+            row = await _try_insert(session, pool, wanted, owner, request_id, at)
+            if row is None:
+                holder = await _holder(session, pool.cluster, wanted)
+                raise AlreadyExists(
+                    f"{wanted} is held by {holder!r}",
+                    reason="ADDRESS_TAKEN",
+                    metadata={"address": str(wanted), "holder": holder},
+                )
+            return _record(session, pool, row, "REQUESTED", request_id, at)
+        previous = await _previous_address(session, pool.uid, owner)
+        if previous is not None and ipam.holds(ranges, previous):
+            row = await _try_insert(session, pool, previous, owner, request_id, at)
+            if row is not None:
+                return _record(session, pool, row, "STICKY", request_id, at)
+        last = await _last_allocated(session, pool.uid)
+        walk = ipam.candidates(ranges, last)
+        while True:
+            batch = [address for _, address in zip(range(_BATCH), walk, strict=False)]
+            if not batch:
+                raise ResourceExhausted(
+                    f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
+                )
+            taken = await _taken(session, pool.cluster, batch)
+            free = [address for address in batch if str(address) not in taken]
+            while free:
+                address = free[0]
+                row = await _try_insert(session, pool, address, owner, request_id, at)
+                if row is not None:
+                    return _record(session, pool, row, "NEXT_FREE", request_id, at)
+                # Someone else just took it: jump ahead among the next free ones rather than queue behind them.
+                free = free[1:]
+                if len(free) > 1:
+                    pivot = random.randrange(min(len(free), _SPREAD))
+                    free = free[pivot:] + free[:pivot]
+
+    async def _insert(
+        self, session: AsyncSession, cluster: str, name: str, pool: pb.IpPool, request_id: str, at: datetime
+    ) -> operations_pb2.Operation:
+        uid = uuid.uuid4()
+        row = IpPoolRow(
+            uid=uid,
+            name=name,
+            cluster=cluster,
+            spec=json_format.MessageToDict(pool.spec, preserving_proto_field_name=True),
+            status={},
+            state="ACTIVE",
+            conditions=[],
+            labels=dict(pool.labels),
+            annotations=dict(pool.annotations),
+            generation=1,
+            observed_generation=0,
+            etag=common.make_etag(uid, 1),
+            create_time=at,
+            update_time=at,
+            delete_time=None,
+            purged=False,
+            revision=0,
+        )
+        row.status = _usage(_ranges_of(row.spec), 0, None)
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError as error:
+            raise AlreadyExists(f"IP pool {name} already exists", reason="IP_POOL_EXISTS") from error
+        _event(session, row, "POOL_CREATE", None, "", request_id, at)
+        await POOL_KIND.record(session, row, "ADDED", at)
+        return await POOL_KIND.operation(session, row, "create", request_id, at)
+
+    async def _pool(self, session: AsyncSession, name: str) -> IpPoolRow:
+        row = await resources.get_live(session, IpPoolRow, name)
+        if row is None:
+            raise _pool_not_found(name)
+        return row
+
+    async def _usable_pool(self, session: AsyncSession, name: str) -> IpPoolRow:
+        """The pool, held FOR SHARE: allocations proceed side by side, a shrink or delete waits for them."""
+        query = select(IpPoolRow).where(IpPoolRow.name == name, IpPoolRow.purged.is_(False))
+        row = (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
+        if row is None:
+            raise _pool_not_found(name)
+        if row.delete_time is not None:
+            raise FailedPrecondition(f"IP pool {name} is being deleted", reason="DELETING", metadata={"resource": name})
+        return row
+
+    async def _lock_cluster(self, session: AsyncSession, cluster: str) -> None:
+        await intent.require_cluster(session, cluster)
+        await session.execute(select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}").with_for_update())
+
+    async def _check_against_others(
+        self, session: AsyncSession, cluster: str, name: str, pool: pb.IpPool, ranges: list[ipam.Range], field: str
+    ) -> None:
+        others = (
+            (
+                await session.execute(
+                    select(IpPoolRow).where(
+                        IpPoolRow.cluster == cluster, IpPoolRow.purged.is_(False), IpPoolRow.name != name
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        out: list[FieldViolation] = []
+        for other in others:
+            for index, mine in enumerate(ranges):
+                if any(mine.overlaps(theirs) for theirs in _ranges_of(other.spec)):
+                    out.append(FieldViolation(f"{field}.ranges[{index}]", f"overlaps a range of {other.name}"))
+        selector = _selector_of(json_format.MessageToDict(pool.spec, preserving_proto_field_name=True))
+        out += ipam.selector_violations(
+            selector, [(other.name, _selector_of(other.spec)) for other in others], f"{field}.selector"
+        )
+        if out:
+            raise InvalidArgument.of(out)
+
+    async def _check_live_allocations_fit(
+        self, session: AsyncSession, row: IpPoolRow, ranges: list[ipam.Range]
+    ) -> None:
+        live = (
+            (await session.execute(select(IpAllocationRow).where(IpAllocationRow.pool_uid == row.uid))).scalars().all()
+        )
+        outside = [str(a.address) for a in live if not ipam.holds(ranges, ipaddress.ip_address(str(a.address)))]
+        if outside:
+            raise FailedPrecondition(
+                f"the new ranges would leave {len(outside)} live allocations outside, e.g. {outside[0]}; release them first",
+                reason="ALLOCATIONS_OUTSIDE_RANGES",
+                metadata={"address": outside[0]},
+            )
+
+    async def _refresh_usage(self, session: AsyncSession, row: IpPoolRow) -> None:
+        used = await _count_allocations(session, row.uid)
+        row.status = _usage(_ranges_of(row.spec), used, await _last_allocated(session, row.uid))
+
+
+def _usage(ranges: Sequence[ipam.Range], used: int, last: ipam.Address | None) -> dict[str, Any]:
+    total = ipam.total(ranges)
+    usage: dict[str, Any] = {"total": str(total), "available": str(total - used), "used": str(used)}
+    if last is not None:
+        usage["last_allocated"] = str(last)
+    return usage
+
+
+def _update_paths(request: pb.UpdateIpPoolRequest) -> list[str]:
+    paths = list(request.update_mask.paths)
+    if not paths:
+        return [field.name for field, _ in request.ip_pool.ListFields() if field.name in _WRITABLE]
+    if "*" in paths:
+        return list(_WRITABLE)
+    for path in paths:
+        if path.split(".")[0] not in _WRITABLE or not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(
+            pb.IpPool.DESCRIPTOR
+        ):
+            raise InvalidArgument.for_field(
+                "update_mask", f'"{path}" is not a writable field; writable: labels, annotations, spec.*'
+            )
+    return paths
+
+
+def _check_owner(owner: str) -> None:
+    if not owner:
+        raise InvalidArgument.for_field("owner", 'required: a stable key for the holder, e.g. "default/lb-web"')
+    if len(owner) > 253:
+        raise InvalidArgument.for_field("owner", f"must be at most 253 characters (got {len(owner)})")
+
+
+def _pool_not_found(name: str) -> NotFound:
+    return NotFound(f"IP pool {name} does not exist", reason="IP_POOL_NOT_FOUND", metadata={"resource": name})
+
+
+def _event(
+    session: AsyncSession, pool: IpPoolRow, action: str, address: Any, owner: str, request_id: str, at: datetime
+) -> None:
+    session.add(
+        IpAllocationEventRow(
+            cluster=pool.cluster,
+            pool_uid=pool.uid,
+            pool=pool.name,
+            action=action,
+            address=str(address) if address is not None else None,
+            owner=owner,
+            time=at,
+            request_id=request_id or None,
+            actor="",
+        )
+    )
+
+
+def _record(
+    session: AsyncSession, pool: IpPoolRow, row: IpAllocationRow, reason: str, request_id: str, at: datetime
+) -> pb.IpAllocation:
+    _event(session, pool, "ALLOCATE", row.address, row.owner, request_id, at)
+    return _allocation(pool, row, reason)
+
+
+async def _try_insert(
+    session: AsyncSession, pool: IpPoolRow, address: ipam.Address, owner: str, request_id: str, at: datetime
+) -> IpAllocationRow | None:
+    """Insert unless the address is taken (waiting out an in-flight insert of the same address)."""
+    values = {
+        "cluster": pool.cluster,
+        "address": str(address),
+        "pool_uid": pool.uid,
+        "owner": owner,
+        "allocate_time": at,
+        "request_id": request_id or None,
+    }
+    inserted = await session.execute(
+        insert(IpAllocationRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["cluster", "address"])
+        .returning(IpAllocationRow.address)
+    )
+    if inserted.first() is None:
+        return None
+    return IpAllocationRow(**values)
+
+
+async def _taken(session: AsyncSession, cluster: str, batch: list[ipam.Address]) -> set[str]:
+    rows = await session.execute(
+        select(func.host(IpAllocationRow.address)).where(
+            IpAllocationRow.cluster == cluster, IpAllocationRow.address.in_([str(a) for a in batch])
+        )
+    )
+    return {value for (value,) in rows}
+
+
+async def _holder(session: AsyncSession, cluster: str, address: ipam.Address) -> str:
+    owner = (
+        await session.execute(
+            select(IpAllocationRow.owner).where(
+                IpAllocationRow.cluster == cluster, IpAllocationRow.address == str(address)
+            )
+        )
+    ).scalar_one_or_none()
+    return owner or "another owner"
+
+
+async def _previous_address(session: AsyncSession, pool_uid: uuid.UUID, owner: str) -> ipam.Address | None:
+    """The address this owner was last given in this pool (the sticky choice)."""
+    value = (
+        await session.execute(
+            select(IpAllocationEventRow.address)
+            .where(
+                IpAllocationEventRow.pool_uid == pool_uid,
+                IpAllocationEventRow.owner == owner,
+                IpAllocationEventRow.action == "ALLOCATE",
+            )
+            .order_by(IpAllocationEventRow.sequence.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return ipaddress.ip_address(str(value).split("/")[0]) if value is not None else None
+
+
+async def _last_allocated(session: AsyncSession, pool_uid: uuid.UUID) -> ipam.Address | None:
+    value = (
+        await session.execute(
+            select(IpAllocationEventRow.address)
+            .where(IpAllocationEventRow.pool_uid == pool_uid, IpAllocationEventRow.action == "ALLOCATE")
+            .order_by(IpAllocationEventRow.sequence.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return ipaddress.ip_address(str(value).split("/")[0]) if value is not None else None
+
+
+async def _count_allocations(session: AsyncSession, pool_uid: uuid.UUID) -> int:
+    count = await session.execute(
+        select(func.count()).select_from(IpAllocationRow).where(IpAllocationRow.pool_uid == pool_uid)
+    )
+    return int(count.scalar_one())
+
+
+def _event_proto(row: IpAllocationEventRow) -> pb.IpAllocationEvent:
+    event = pb.IpAllocationEvent(
+        action=row.action,
+        address=str(row.address).split("/")[0] if row.address is not None else "",
+        owner=row.owner,
+        request_id=row.request_id or "",
+        actor=row.actor,
+        sequence=row.sequence,
+    )
+    event.time.FromDatetime(row.time)
+    return event

@@ -3,10 +3,12 @@
 It sits behind the same bearer token as the Kubernetes API and is plain
 JSON, so ``curl`` is enough:
 
-- ``POST /kubesim/nodes/{node}/{cordon|uncordon|drain|fail|recover}``
+- ``POST /kubesim/nodes/{node}/{cordon|uncordon|drain|fail|recover}``; drain answers which VMIs it
+  ``migrated``, ``deleted`` and ``blocked`` (evictionStrategy, see ``controllers/nodes.py``)
 - ``POST /kubesim/faults`` with ``{"verb", "resource", "errorRate", "code", "retryAfterSeconds",
   "latencyMs"}``; ``DELETE /kubesim/faults`` clears them
-- ``POST /kubesim/watches/drop`` closes every open watch connection
+- ``POST /kubesim/watches/drop`` ends every open watch cleanly (as the apiserver's request
+  timeout does); ``?abrupt=true`` resets the connections instead
 - ``GET /kubesim/clock`` reports cluster time and scale
 """
 
@@ -79,7 +81,8 @@ class Admin:
         return _ok({"rules": [vars(r) for r in self.sim.faults.rules]})
 
     async def _drop(self, request: web.Request) -> web.Response:
-        return _ok({"dropped": self.sim.api.drop_watches()})
+        abrupt = request.query.get("abrupt", "").lower() == "true"
+        return _ok({"dropped": self.sim.api.drop_watches(abrupt)})
 
     async def _clock(self, request: web.Request) -> web.Response:
         return _ok(

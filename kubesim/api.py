@@ -21,13 +21,14 @@ import yaml
 from aiohttp import web
 from multidict import CIMultiDict
 
-from . import discovery, errors
+from . import discovery, errors, protobuf
 from .errors import ApiError
 from .faults import Faults
 from .patch import json_patch, merge_patch
 from .resources import Resource, lookup
 from .selectors import field_selector, label_selector
 from .store import Event, Store, Watcher
+from .tables import Printer, wants_table
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SubresourceHandler = Callable[[str, str, dict[str, Any]], Awaitable[None]]
@@ -72,9 +73,16 @@ def status_success(res: Resource, name: str, uid: str) -> dict[str, Any]:
 
 class Api:
     def __init__(
-        self, store: Store, token: str, faults: Faults, kubernetes_version: str, bookmark_seconds: float
+        self,
+        store: Store,
+        token: str,
+        faults: Faults,
+        kubernetes_version: str,
+        bookmark_seconds: float,
+        printer: Printer,
     ) -> None:
         self.store = store
+        self.printer = printer
         self.token = token
         self.faults = faults
         self.kubernetes_version = kubernetes_version
@@ -223,12 +231,8 @@ class Api:
         raw = await request.read()
         if not raw:
             return None
-        if "protobuf" in request.content_type:
-            raise ApiError(
-                415,
-                f"the body of the request was in an unknown format - accepted media types include: "
-                f"application/json, application/yaml (got {request.content_type})",
-            )
+        if request.content_type == "application/vnd.kubernetes.protobuf":
+            return protobuf.decode(raw, request.content_type)
         try:
             if "yaml" in request.content_type:
                 return yaml.safe_load(raw)
@@ -270,9 +274,19 @@ class Api:
 
     # ---- verbs -------------------------------------------------------------------------------------------
 
+    def _as_table(self, request: web.Request, res: Resource, items: list[dict[str, Any]], meta: dict[str, Any]) -> Any:
+        """A Table when the client asked for one (``kubectl get``), else None."""
+        version = wants_table(request.headers.get("Accept", ""))
+        if version is None:
+            return None
+        include = request.query.get("includeObject", "Metadata")
+        return self.printer.table(res, items, meta, version, include)
+
     async def _get(self, request: web.Request, t: Target) -> web.Response:
         assert t.res is not None
-        return _json(self.store.get(t.res, t.namespace, t.name))
+        obj = self.store.get(t.res, t.namespace, t.name)
+        table = self._as_table(request, t.res, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
+        return _json(obj if table is None else table)
 
     def _predicate(self, request: web.Request, t: Target) -> Any:
         labels = label_selector(request.query.get("labelSelector"))
@@ -298,6 +312,9 @@ class Api:
         meta: dict[str, Any] = {"resourceVersion": rv}
         if token:
             meta["continue"] = token
+        table = self._as_table(request, t.res, items, meta)
+        if table is not None:
+            return _json(table)
         return _json({"kind": f"{t.res.kind}List", "apiVersion": t.res.group_version, "metadata": meta, "items": items})
 
     async def _create(self, request: web.Request, t: Target) -> web.Response:
@@ -469,14 +486,17 @@ class Api:
                     await resp.write(dump({"type": "BOOKMARK", "object": mark}) + b"\n")
                 continue
             if event is None:
-                if request.transport is not None:
+                if watcher.abrupt and request.transport is not None:
                     request.transport.close()
                 return
-            await resp.write(dump({"type": event.type, "object": event.obj}) + b"\n")
+            obj = self._as_table(request, res, [event.obj], {"resourceVersion": str(event.rv)}) or event.obj
+            await resp.write(dump({"type": event.type, "object": obj}) + b"\n")
 
-    def drop_watches(self) -> int:
+    def drop_watches(self, abrupt: bool = False) -> int:
+        """End every open watch: cleanly, as the apiserver does at its request timeout, or by a connection reset."""
         watchers = list(self.store.watchers)
         for watcher in watchers:
+            watcher.abrupt = abrupt
             watcher.queue.put_nowait(None)
         return len(watchers)
 

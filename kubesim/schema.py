@@ -67,6 +67,15 @@ def load(schema_dir: str, ref: str, version: str) -> dict[str, Any]:
     return dict(doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
 
 
+@cache
+def printer_columns(schema_dir: str, ref: str, version: str) -> list[dict[str, Any]]:
+    """The CRD's ``additionalPrinterColumns`` when its bundled file carries them (CRD-form files only)."""
+    family, name = ref.split(":", 1)
+    doc = yaml.safe_load((Path(schema_dir) / _FILES[family].format(version=version, name=name)).read_text())
+    versions = (doc.get("spec") or {}).get("versions") or [{}]
+    return list(versions[0].get("additionalPrinterColumns") or [])
+
+
 def _render(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)

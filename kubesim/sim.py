@@ -23,6 +23,7 @@ from .controllers import Controllers
 from .faults import Faults
 from .schema import bundled
 from .store import Store
+from .tables import Printer
 from .tls import Certificates, generate
 from .versions import schema_version
 
@@ -58,6 +59,7 @@ class KubeSim:
             self.faults,
             self.config.kubernetes_version,
             self.config.bookmark_interval / self.config.clock_scale,
+            Printer(schemas, self.store.versions),
         )
         self.controllers = Controllers(self.store, self.clock, self.config, self.api)
         self.admin = Admin(self)

@@ -55,6 +55,8 @@ class Watcher:
     namespace: str | None
     predicate: Predicate
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    abrupt: bool = False
+    """Set with the ``None`` that ends the stream: reset the connection instead of ending it cleanly."""
 
     def offer(self, event: Event) -> None:
         """Queue the event as this watcher sees it (selector transitions become ADDED/DELETED)."""
@@ -76,6 +78,14 @@ def _meta(obj: Obj) -> Obj:
     return meta
 
 
+def _default(res: Resource, obj: Obj) -> None:
+    """The apiserver's defaulting for the built-in kinds clients rely on: a Secret's type and stringData."""
+    if res.kind == "Secret":
+        obj.setdefault("type", "Opaque")
+        for key, value in (obj.pop("stringData", None) or {}).items():
+            obj.setdefault("data", {})[key] = base64.b64encode(str(value).encode()).decode()
+
+
 def _body(obj: Obj, status_sub: bool) -> Obj:
     """The part of an object whose change moves ``generation``."""
     drop = {"metadata", "status"} if status_sub else {"metadata"}
@@ -93,7 +103,7 @@ class Store:
         self.watchers: set[Watcher] = set()
         self.listeners: list[Callable[[Event], None]] = []
         self._schema_dir = schema_dir
-        self._versions = versions
+        self.versions = versions
         self._gc_scheduled = False
         self.admitters: dict[str, Callable[[str, Obj], None]] = {}
 
@@ -195,7 +205,7 @@ class Store:
         warnings: list[str] = []
         if res.schema:
             family = res.schema.split(":", 1)[0]
-            schema = load(self._schema_dir, res.schema, self._versions.get(family, ""))
+            schema = load(self._schema_dir, res.schema, self.versions.get(family, ""))
             obj, outcome = validate(obj, schema)
             causes.extend(outcome.causes)
             warnings = [f'unknown field "{p}"' for p in outcome.pruned]
@@ -252,6 +262,7 @@ class Store:
             meta.pop("namespace", None)
         if res.status_subresource and res.group:
             obj.pop("status", None)
+        _default(res, obj)
         obj, warnings = self._check(res, obj, validation)
         meta = obj["metadata"]
         self._namespace_ok(res, ns, name)
@@ -323,6 +334,7 @@ class Store:
         if res.plural == "namespaces" and subresource is None:
             obj["status"] = copy.deepcopy(current.get("status", {}))
             obj["spec"] = copy.deepcopy(current.get("spec", {}))
+        _default(res, obj)
         obj, warnings = self._check(res, obj, validation)
         meta = obj["metadata"]
         meta["resourceVersion"] = current["metadata"]["resourceVersion"]

@@ -140,8 +140,9 @@ class MigrationController:
         conf = dict(self.defaults)
         conf.update(((kv or {}).get("spec", {}).get("configuration") or {}).get("migrations") or {})
         ns = self.store.find(NS, "", vmi["metadata"]["namespace"]) or {"metadata": {}}
+        # An empty label map reads back as nil from the apiserver, which is what KubeVirt's quirk tests.
         policy = match_policy(
-            self.store.items(POLICY), vmi["metadata"].get("labels"), ns["metadata"].get("labels") or {}
+            self.store.items(POLICY), vmi["metadata"].get("labels") or None, ns["metadata"].get("labels") or {}
         )
         if policy is not None:
             spec = policy.get("spec") or {}

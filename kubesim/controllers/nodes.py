@@ -1,8 +1,12 @@
 """Node operations behind the admin API: cordon, drain, fail, recover.
 
-Drain evicts the way KubeVirt's evacuation does: a live-migratable VMI gets
-a migration, anything else is deleted and its VM's runStrategy brings it
-back elsewhere. A failed node goes NotReady with the unreachable taint; after
+Drain evicts the way KubeVirt's eviction webhook and evacuation controller
+do, by each VMI's ``evictionStrategy`` (else the KubeVirt CR's, else None):
+``LiveMigrate`` marks ``status.evacuationNodeName`` and migrates, and blocks
+the eviction when the VMI cannot migrate; ``LiveMigrateIfPossible`` migrates
+when it can and otherwise behaves as ``None``; ``None`` deletes the VMI and
+its VM's runStrategy brings it back elsewhere; ``External`` only marks
+``evacuationNodeName`` for an outside controller. A failed node goes NotReady with the unreachable taint; after
 Harvester's ``vm-force-reset-policy`` period its VMIs are marked Failed and
 their VMs restart them on healthy nodes.
 """
@@ -23,6 +27,8 @@ from .migration import MigrationController
 NODE = by_kind("Node")
 VMI = by_kind("VirtualMachineInstance")
 SETTING = by_kind("Setting")
+VMIM = by_kind("VirtualMachineInstanceMigration")
+KUBEVIRT = by_kind("KubeVirt")
 
 Obj = dict[str, Any]
 UNSCHEDULABLE = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
@@ -72,26 +78,42 @@ class NodeOps:
             and v.get("status", {}).get("phase") in ("Scheduled", "Running")
         ]
 
+    def eviction_strategy(self, vmi: Obj) -> str:
+        kv = next(iter(self.store.items(KUBEVIRT)), {})
+        cluster = ((kv.get("spec") or {}).get("configuration") or {}).get("evictionStrategy")
+        return str(vmi.get("spec", {}).get("evictionStrategy") or cluster or "None")
+
     def drain(self, name: str) -> dict[str, list[str]]:
+        """Cordon, then evict every VMI on the node; reports what happened to each."""
         self.cordon(name)
-        migrated, deleted = [], []
+        out: dict[str, list[str]] = {"migrated": [], "deleted": [], "blocked": []}
         for vmi in self.vmis_on(name):
             ns, vname = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
-            if is_true(vmi, "LiveMigratable"):
-                try:
-                    body: Obj = {
-                        "metadata": {"generateName": "kubevirt-evacuation-"},
-                        "spec": {"vmiName": vname},
-                    }
-                    self.migrations.admit(ns, body)
-                    self.store.create(by_kind("VirtualMachineInstanceMigration"), ns, body)
-                    migrated.append(f"{ns}/{vname}")
-                    continue
-                except ApiError:
-                    pass
-            self.store.delete(VMI, ns, vname)
-            deleted.append(f"{ns}/{vname}")
-        return {"migrated": migrated, "deleted": deleted}
+            strategy = self.eviction_strategy(vmi)
+            migratable = is_true(vmi, "LiveMigratable")
+            if strategy == "None" or (strategy == "LiveMigrateIfPossible" and not migratable):
+                self.store.delete(VMI, ns, vname)
+                out["deleted"].append(f"{ns}/{vname}")
+                continue
+            self.store.mutate(VMI, ns, vname, lambda o: o.setdefault("status", {}).update(evacuationNodeName=name))
+            if strategy == "External" or not migratable:
+                out["blocked"].append(f"{ns}/{vname}")
+                continue
+            self._evacuate(ns, vname)
+            out["migrated"].append(f"{ns}/{vname}")
+        return out
+
+    def _evacuate(self, ns: str, vmi_name: str) -> None:
+        """Create the evacuation migration unless one is already in flight (then that one moves the VMI)."""
+        body: Obj = {
+            "metadata": {"generateName": "kubevirt-evacuation-", "labels": {"kubevirt.io/vmi-name": vmi_name}},
+            "spec": {"vmiName": vmi_name},
+        }
+        try:
+            self.migrations.admit(ns, body)
+        except ApiError:
+            return
+        self.store.create(VMIM, ns, body)
 
     def _period(self) -> float | None:
         setting = self.store.find(SETTING, "", "vm-force-reset-policy")

@@ -12,6 +12,7 @@ status, and Harvester's ``server-version`` setting.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from ..config import KubeSimConfig
@@ -52,7 +53,14 @@ def settings(harvester_version: str) -> dict[str, str]:
     }
 
 
-def node(name: str, cpu: str, memory: str, pods: int, labels: dict[str, str]) -> dict[str, Any]:
+DEFAULT_CLASS = "harvester-longhorn"
+
+
+def _default_class(default: bool) -> dict[str, str]:
+    return {"storageclass.kubernetes.io/is-default-class": "true"} if default else {}
+
+
+def node(name: str, cpu: str, memory: str, pods: int, labels: dict[str, str], kubelet: str) -> dict[str, Any]:
     capacity = {"cpu": cpu, "memory": memory, "pods": str(pods)}
     return {
         "metadata": {
@@ -78,6 +86,18 @@ def node(name: str, cpu: str, memory: str, pods: int, labels: dict[str, str]) ->
                 }
             ],
             "addresses": [{"type": "Hostname", "address": name}],
+            "nodeInfo": {
+                "architecture": "amd64",
+                "bootID": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"boot.{name}")),
+                "containerRuntimeVersion": "containerd://1.7.23-k3s2",
+                "kernelVersion": "6.4.0-150600.23.25-default",
+                "kubeProxyVersion": kubelet,
+                "kubeletVersion": kubelet,
+                "machineID": uuid.uuid5(uuid.NAMESPACE_DNS, f"machine.{name}").hex,
+                "operatingSystem": "linux",
+                "osImage": "Harvester",
+                "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"system.{name}")),
+            },
         },
     }
 
@@ -88,7 +108,7 @@ def seed(store: Store, config: KubeSimConfig) -> None:
         store.create(ns_res, "", {"metadata": {"name": ns}})
     for i, spec in enumerate(config.nodes):
         name = f"node-{i}"
-        obj = node(name, spec.cpu, spec.memory, spec.pods, dict(spec.labels))
+        obj = node(name, spec.cpu, spec.memory, spec.pods, dict(spec.labels), config.kubernetes_version)
         obj["status"]["addresses"].insert(0, {"type": "InternalIP", "address": f"10.0.0.{10 + i}"})
         store.create(by_kind("Node"), "", obj)
     for name, provisioner, params in STORAGE_CLASSES:
@@ -96,7 +116,7 @@ def seed(store: Store, config: KubeSimConfig) -> None:
             by_kind("StorageClass"),
             "",
             {
-                "metadata": {"name": name},
+                "metadata": {"name": name, "annotations": _default_class(name == DEFAULT_CLASS)},
                 "provisioner": provisioner,
                 "parameters": params,
                 "reclaimPolicy": "Delete",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from kubernetes_asyncio import client, config
 
@@ -61,6 +64,32 @@ def kubectl(kubeconfig: Path) -> Callable[..., Awaitable[subprocess.CompletedPro
         )
 
     return run
+
+
+@asynccontextmanager
+async def private_cluster(cfg: KubeSimConfig, workdir: Path) -> AsyncIterator[tuple[KubeSim, client.ApiClient]]:
+    """A cluster of its own, for tests that drain or fail nodes or need other versions."""
+    kubesim = KubeSim(cfg)
+    await kubesim.start()
+    try:
+        conf = client.Configuration()
+        await config.load_kube_config(
+            config_file=str(kubesim.write_kubeconfig(workdir / "config")), client_configuration=conf
+        )
+        async with client.ApiClient(conf) as api_client:
+            yield kubesim, api_client
+    finally:
+        await kubesim.stop()
+
+
+async def admin(kubesim: KubeSim, path: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
+    """Call kubesim's ``/kubesim/`` admin API."""
+    ctx = ssl.create_default_context(cadata=kubesim.ca_pem.decode())
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {kubesim.token}"}) as http,
+        http.request(method, f"{kubesim.url}/kubesim/{path}", json=body or {}, ssl=ctx) as resp,
+    ):
+        return await resp.json()
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 5.0) -> Any:

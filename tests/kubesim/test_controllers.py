@@ -12,7 +12,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubesim import KubeSim
 
-from .conftest import eventually, vm_body
+from .conftest import admin, eventually, vm_body
 
 KV = ("kubevirt.io", "v1")
 CDI = ("cdi.kubevirt.io", "v1beta1")
@@ -24,15 +24,6 @@ async def _subresource(sim: KubeSim, path: str, body: dict[str, Any] | None = No
         url = f"{sim.url}/apis/subresources.kubevirt.io/v1/namespaces/default/{path}"
         async with http.put(url, json=body or {}, ssl=ctx) as resp:
             return resp.status
-
-
-async def _admin(sim: KubeSim, path: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
-    ctx = ssl.create_default_context(cadata=sim.ca_pem.decode())
-    async with (
-        aiohttp.ClientSession(headers={"Authorization": f"Bearer {sim.token}"}) as http,
-        http.request(method, f"{sim.url}/kubesim/{path}", json=body or {}, ssl=ctx) as resp,
-    ):
-        return await resp.json()
 
 
 def _status(custom: client.CustomObjectsApi, plural: str, name: str, ns: str = "default") -> Any:
@@ -271,35 +262,21 @@ async def test_migration_policy_and_completion_timeout(custom: client.CustomObje
     assert state["abortStatus"] == "Succeeded"
 
 
-async def test_node_failure_reschedules_after_force_reset(sim: KubeSim, custom: client.CustomObjectsApi) -> None:
-    await custom.create_namespaced_custom_object(*KV, "default", "virtualmachines", vm_body("survivor"))
-    await eventually(lambda: _is(_status(custom, "virtualmachineinstances", "survivor"), "phase", "Running"))
-    node = (await _status(custom, "virtualmachineinstances", "survivor")())["nodeName"]
-    await _admin(sim, f"nodes/{node}/fail")
-
-    async def moved() -> bool:
-        st = await _status(custom, "virtualmachineinstances", "survivor")()
-        return st.get("phase") == "Running" and st.get("nodeName") != node
-
-    await eventually(moved, within=10)
-    await _admin(sim, f"nodes/{node}/recover")
-
-
 async def test_fault_injection_429_with_retry_after(sim: KubeSim, core: client.CoreV1Api) -> None:
-    await _admin(
+    await admin(
         sim,
         "faults",
         {"verb": "list", "resource": "configmaps", "errorRate": 1.0, "code": 429, "retryAfterSeconds": 7},
     )
-    await _admin(sim, "faults", {"verb": "get", "resource": "secrets", "errorRate": 1.0, "code": 500})
+    await admin(sim, "faults", {"verb": "get", "resource": "secrets", "errorRate": 1.0, "code": 500})
     try:
         with pytest.raises(ApiException) as err:
             await core.read_namespaced_secret("anything", "default")
         assert err.value.status == 500
     finally:
-        await _admin(sim, "faults", method="DELETE")
+        await admin(sim, "faults", method="DELETE")
     ctx = ssl.create_default_context(cadata=sim.ca_pem.decode())
-    await _admin(
+    await admin(
         sim,
         "faults",
         {"verb": "list", "resource": "secrets", "errorRate": 1.0, "code": 429, "retryAfterSeconds": 7},
@@ -312,4 +289,4 @@ async def test_fault_injection_429_with_retry_after(sim: KubeSim, core: client.C
             assert resp.status == 429 and resp.headers["Retry-After"] == "7"
             assert (await resp.json())["reason"] == "TooManyRequests"
     finally:
-        await _admin(sim, "faults", method="DELETE")
+        await admin(sim, "faults", method="DELETE")

@@ -111,3 +111,77 @@ async def test_watch_sees_changes(kubeconfig: Path, kubectl) -> None:  # type: i
     finally:
         proc.terminate()
         await proc.wait()
+
+
+def _table(out: str) -> list[list[str]]:
+    return [line.split() for line in out.strip().splitlines()]
+
+
+async def test_get_prints_the_server_side_columns(kubectl) -> None:  # type: ignore[no-untyped-def]
+    applied = await kubectl("apply", "-f", "-", stdin=VM.replace("name: kctl", "name: table"))
+    assert applied.returncode == 0, applied.stderr
+    waited = await kubectl("wait", "vm/table", "--for=condition=Ready", "--timeout=10s")
+    assert waited.returncode == 0, waited.stderr
+
+    vm = _table((await kubectl("get", "vm", "table")).stdout)
+    assert vm[0] == ["NAME", "AGE", "STATUS", "READY"]
+    assert vm[1][0] == "table" and vm[1][2:] == ["Running", "True"]
+    vmi = _table((await kubectl("get", "vmi", "table", "-o", "wide")).stdout)
+    assert vmi[0] == ["NAME", "AGE", "PHASE", "IP", "NODENAME", "READY", "LIVE-MIGRATABLE", "PAUSED"]
+    assert vmi[1][2] == "Running" and vmi[1][4].startswith("node-") and vmi[1][5:7] == ["True", "True"]
+    nodes = _table((await kubectl("get", "nodes")).stdout)
+    assert nodes[0] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert nodes[1][1] == "Ready" and nodes[1][4] == "v1.32.0"
+    classes = (await kubectl("get", "storageclass")).stdout
+    assert "harvester-longhorn (default)   driver.longhorn.io" in classes
+    blank = (
+        "apiVersion: cdi.kubevirt.io/v1beta1\nkind: DataVolume\nmetadata: {name: tdv, namespace: default}\n"
+        "spec: {source: {blank: {}}, storage: {resources: {requests: {storage: 1Gi}}}}\n"
+    )
+    assert (await kubectl("apply", "-f", "-", stdin=blank)).returncode == 0
+    dv = _table((await kubectl("get", "dv", "-A")).stdout)
+    assert dv[0] == ["NAMESPACE", "NAME", "PHASE", "PROGRESS", "RESTARTS", "AGE"]
+    ns = _table((await kubectl("get", "namespace", "default")).stdout)
+    assert ns == [["NAME", "STATUS", "AGE"], ["default", "Active", ns[1][2]]]
+
+
+async def test_watch_prints_table_rows(kubeconfig: Path, kubectl) -> None:  # type: ignore[no-untyped-def]
+    proc = await asyncio.create_subprocess_exec(
+        "kubectl",
+        "--kubeconfig",
+        str(kubeconfig),
+        "get",
+        "vm",
+        "--watch",
+        "--watch-only",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    try:
+        await asyncio.sleep(0.5)
+        await kubectl("apply", "-f", "-", stdin=VM.replace("name: kctl", "name: watched"))
+        assert proc.stdout is not None
+        header = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode().split()
+        row = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode().split()
+        assert header == ["NAME", "AGE", "STATUS", "READY"] and row[0] == "watched"
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_create_subcommands_send_protobuf_and_work(kubectl) -> None:  # type: ignore[no-untyped-def]
+    made = await kubectl("create", "namespace", "pb")
+    assert made.returncode == 0 and "namespace/pb created" in made.stdout, made.stderr
+    secret = await kubectl("create", "secret", "generic", "s1", "-n", "pb", "--from-literal=user=admin")
+    assert secret.returncode == 0, secret.stderr
+    got = yaml.safe_load((await kubectl("get", "secret", "s1", "-n", "pb", "-o", "yaml")).stdout)
+    assert got["data"] == {"user": "YWRtaW4="} and got["type"] == "Opaque"
+    bad = await kubectl("create", "namespace", "Bad_Name")
+    assert bad.returncode != 0 and 'The Namespace "Bad_Name" is invalid: metadata.name' in bad.stderr
+
+
+async def test_string_data_is_folded_into_data(kubectl) -> None:  # type: ignore[no-untyped-def]
+    assert (await kubectl("apply", "-f", "-", stdin=secret("folded", "default"))).returncode == 0
+    got = yaml.safe_load((await kubectl("get", "secret", "folded", "-o", "yaml")).stdout)
+    assert got["data"] == {"a": "Yg=="} and "stringData" not in got

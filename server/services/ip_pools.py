@@ -14,7 +14,6 @@ validated against each other's stale state (overlapping ranges, priorities).
 from __future__ import annotations
 
 import ipaddress
-import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,7 +22,7 @@ from typing import Any
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, field_mask_pb2, json_format
 from harrow.v1 import ip_pool_pb2 as pb
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,9 +47,7 @@ from storage.repos import resources
 
 KIND = "IpPool"
 _WRITABLE = ("labels", "annotations", "spec")
-# How many free candidates a lost race may jump among, so racing allocators spread out instead of queueing.
-_SPREAD = 32
-_BATCH = 256
+_BATCH = 64
 EVENT_FILTER_FIELDS = {
     "address": FieldKind.string(),
     "owner": FieldKind.string(),
@@ -480,25 +477,13 @@ class IpPoolService:
             if row is not None:
                 return _record(session, pool, row, "STICKY", request_id, at)
         last = await _last_allocated(session, pool.uid)
-        walk = ipam.candidates(ranges, last)
-        while True:
-            batch = [address for _, address in zip(range(_BATCH), walk, strict=False)]
-            if not batch:
-                raise ResourceExhausted(
-                    f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
-                )
-            taken = await _taken(session, pool.cluster, batch)
-            free = [address for address in batch if str(address) not in taken]
-            while free:
-                address = free[0]
-                row = await _try_insert(session, pool, address, owner, request_id, at)
-                if row is not None:
-                    return _record(session, pool, row, "NEXT_FREE", request_id, at)
-                # Someone else just took it: jump ahead among the next free ones rather than queue behind them.
-                free = free[1:]
-                if len(free) > 1:
-                    pivot = random.randrange(min(len(free), _SPREAD))
-                    free = free[pivot:] + free[:pivot]
+        for batch in ipam.candidate_batches(ranges, last, _BATCH):
+            row = await _insert_first_free(session, pool, batch, owner, request_id, at)
+            if row is not None:
+                return _record(session, pool, row, "NEXT_FREE", request_id, at)
+        raise ResourceExhausted(
+            f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
+        )
 
     async def _insert(
         self, session: AsyncSession, cluster: str, name: str, pool: pb.IpPool, request_id: str, at: datetime
@@ -661,33 +646,62 @@ def _record(
 async def _try_insert(
     session: AsyncSession, pool: IpPoolRow, address: ipam.Address, owner: str, request_id: str, at: datetime
 ) -> IpAllocationRow | None:
-    """Insert unless the address is taken (waiting out an in-flight insert of the same address)."""
-    values = {
-        "cluster": pool.cluster,
-        "address": str(address),
-        "pool_uid": pool.uid,
-        "owner": owner,
-        "allocate_time": at,
-        "request_id": request_id or None,
-    }
+    """Insert unless the address is taken (waiting out a transaction inserting the same address right now)."""
+    values = _allocation_values(pool, str(address), owner, request_id, at)
     inserted = await session.execute(
         insert(IpAllocationRow)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["cluster", "address"])
         .returning(IpAllocationRow.address)
     )
-    if inserted.first() is None:
+    return IpAllocationRow(**values) if inserted.first() is not None else None
+
+
+# One round trip tries a whole batch: the first candidate that is neither allocated nor being inserted by
+# another transaction right now (a transaction-scoped try-lock on it, safe behind PgBouncer) is taken, so
+# racing allocators fan out over the free addresses instead of queueing behind each other's commits. The
+# primary key, not the lock, is what guarantees one owner per address.
+_FIRST_FREE = text(
+    """
+    INSERT INTO ip_allocations (cluster, address, pool_uid, owner, allocate_time, request_id)
+    SELECT :cluster, free.address, :pool_uid, :owner, :allocate_time, :request_id
+    FROM (
+        SELECT candidate.address
+        FROM unnest(CAST(:candidates AS inet[])) WITH ORDINALITY AS candidate(address, position)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM ip_allocations taken WHERE taken.cluster = :cluster AND taken.address = candidate.address)
+        ORDER BY candidate.position
+        OFFSET 0  -- keeps the order: the try-lock below runs on free candidates first to last, up to one win
+    ) AS free
+    WHERE pg_try_advisory_xact_lock(hashtextextended(:cluster || '/' || host(free.address), 0))
+    LIMIT 1
+    ON CONFLICT DO NOTHING
+    RETURNING host(address)
+    """
+)
+
+
+async def _insert_first_free(
+    session: AsyncSession, pool: IpPoolRow, batch: list[ipam.Address], owner: str, request_id: str, at: datetime
+) -> IpAllocationRow | None:
+    values = _allocation_values(pool, "", owner, request_id, at)
+    parameters = {key: value for key, value in values.items() if key != "address"}
+    result = await session.execute(_FIRST_FREE, {**parameters, "candidates": [str(a) for a in batch]})
+    address = result.scalar_one_or_none()
+    if address is None:
         return None
-    return IpAllocationRow(**values)
+    return IpAllocationRow(**{**values, "address": address})
 
 
-async def _taken(session: AsyncSession, cluster: str, batch: list[ipam.Address]) -> set[str]:
-    rows = await session.execute(
-        select(func.host(IpAllocationRow.address)).where(
-            IpAllocationRow.cluster == cluster, IpAllocationRow.address.in_([str(a) for a in batch])
-        )
-    )
-    return {value for (value,) in rows}
+def _allocation_values(pool: IpPoolRow, address: str, owner: str, request_id: str, at: datetime) -> dict[str, Any]:
+    return {
+        "cluster": pool.cluster,
+        "address": address,
+        "pool_uid": pool.uid,
+        "owner": owner,
+        "allocate_time": at,
+        "request_id": request_id or None,
+    }
 
 
 async def _holder(session: AsyncSession, cluster: str, address: ipam.Address) -> str:

@@ -4,7 +4,7 @@ An allocation is more than an insert (the pool read, the candidate search,
 the ledger event, and a gRPC round trip through a separate server process),
 so the ratio says how close the allocator runs to the database's floor.
 Afterwards the live allocations are checked for duplicates and against the
-ledger. Target (issue 5/12): ≥ 0.5× with zero duplicates.
+ledger. Target (issue 5/12): >= 0.5x with zero duplicates.
 """
 
 from __future__ import annotations

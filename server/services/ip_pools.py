@@ -573,7 +573,8 @@ class IpPoolService:
         outside = [str(a.address) for a in live if not ipam.holds(ranges, ipaddress.ip_address(str(a.address)))]
         if outside:
             raise FailedPrecondition(
-                f"the new ranges would leave {len(outside)} live allocations outside, e.g. {outside[0]}; release them first",
+                f"the new ranges would leave {len(outside)} live allocations outside, e.g. {outside[0]}; "
+                "release them first",
                 reason="ALLOCATIONS_OUTSIDE_RANGES",
                 metadata={"address": outside[0]},
             )

@@ -2,7 +2,9 @@
 
 `Harrow` owns everything that runs in one process and stops it in reverse
 order: health goes NOT_SERVING, gRPC drains in-flight calls for a grace
-period, REST closes, the change feed stops, the pool closes.
+period, REST closes, the reconciler lets go of its clusters, the change feed
+stops, the pool closes. Under `up`, `local_kubeconfig` points
+`clusters/local` at the embedded cluster before the reconciler starts.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from aiohttp import web
 from grpc_health.v1 import health
 
 from server.api.grpc.server import build_grpc_server
-from server.api.grpc.servicers import ClusterServicer, OperationServicer, VirtualMachineServicer
+from server.api.grpc.servicers import (
+    ClusterServicer,
+    IpPoolServicer,
+    MigrationServicer,
+    OperationServicer,
+    VirtualMachineServicer,
+)
 from server.api.rest import build_rest_app
 from server.config import Settings
-from server.services.clusters import ClusterService
+from server.reconcile.engine import Reconciler
+from server.services.clusters import ClusterService, point_local
 from server.services.common import now
+from server.services.ip_pools import IpPoolService
+from server.services.migrations import MigrationService
 from server.services.operations import OperationService
 from server.services.virtual_machines import VirtualMachineService
 from storage.changefeed import ChangeFeed
@@ -40,9 +51,11 @@ class Endpoints:
 
 
 class Harrow:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, local_kubeconfig: str | None = None):
         self.settings = settings
+        self._local_kubeconfig = local_kubeconfig
         self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        self.reconciler = Reconciler(self.db, settings.reconcile) if settings.reconcile.enabled else None
         self.feed = ChangeFeed(self.db)
         self.servicers: dict[str, object] = {
             "harrow.v1.VirtualMachineService": VirtualMachineServicer(
@@ -50,6 +63,8 @@ class Harrow:
             ),
             "harrow.v1.ClusterService": ClusterServicer(ClusterService(self.db)),
             "harrow.v1.OperationService": OperationServicer(OperationService(self.db)),
+            "harrow.v1.IpPoolService": IpPoolServicer(IpPoolService(self.db)),
+            "harrow.v1.MigrationService": MigrationServicer(MigrationService(self.db)),
         }
         self._grpc: grpc.aio.Server | None = None
         self._health: health.aio.HealthServicer | None = None
@@ -67,6 +82,10 @@ class Harrow:
         await site.start()
         rest_port = self._rest.addresses[0][1]
         self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
+        if self._local_kubeconfig is not None:
+            await point_local(self.db, self._local_kubeconfig)
+        if self.reconciler is not None:
+            await self.reconciler.start()
         return Endpoints(grpc=f"{listen.host}:{grpc_port}", rest=f"http://{listen.host}:{rest_port}")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
@@ -80,6 +99,8 @@ class Harrow:
             await self._grpc.stop(grace_seconds)
         if self._rest is not None:
             await self._rest.cleanup()
+        if self.reconciler is not None:
+            await self.reconciler.stop()
         await self.feed.stop()
         await self.db.close()
 

@@ -1,19 +1,27 @@
 """`harrow-server up | serve | migrate | kubesim`.
 
 `up` is the one-command demo and development mode: an embedded PostgreSQL
-under the data directory, migrations, and the API on loopback. `serve` is
-production: an external PostgreSQL from HARROW_DATABASE_URL.
+under the data directory, a simulated Harvester cluster (kubesim, 3 nodes,
+clock sped up so a VM boots in well under a second) as `clusters/local`,
+migrations, and the API on loopback. `serve` is production: an external
+PostgreSQL from HARROW_DATABASE_URL, and `clusters/local` is the cluster the
+server runs in (its service account) when there is one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import yaml
 
 from server.app import Harrow
 from server.config import Settings, from_environment
@@ -39,11 +47,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run_until_signalled(settings: Settings, on_ready: Callable[[str], None]) -> None:
+# Cluster seconds per real second under `up`: a VM's ~6 simulated seconds to Running take ~0.1 s.
+EMBEDDED_CLOCK_SCALE = 50.0
+
+
+@contextlib.asynccontextmanager
+async def _embedded_cluster(data_dir: Path) -> AsyncIterator[str]:
+    """kubesim in this event loop; yields its kubeconfig, also written to <data-dir>/kubeconfig for kubectl."""
+    from kubesim import KubeSim, KubeSimConfig
+
+    sim = KubeSim(KubeSimConfig(clock_scale=EMBEDDED_CLOCK_SCALE))
+    await sim.start()
+    try:
+        path = sim.write_kubeconfig(data_dir / "kubeconfig")
+        log.info("embedded cluster at %s (kubectl --kubeconfig %s)", sim.url, path)
+        yield yaml.safe_dump(sim.kubeconfig(), sort_keys=False)
+    finally:
+        await sim.stop()
+
+
+async def _run_until_signalled(settings: Settings, on_ready: Callable[[str], None], *, embedded: bool = False) -> None:
     from storage.migrate import upgrade_async
 
     await upgrade_async(settings.database_url)
-    harrow = Harrow(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        kubeconfig = await stack.enter_async_context(_embedded_cluster(settings.data_dir)) if embedded else None
+        await _serve_until_signalled(settings, on_ready, kubeconfig)
+
+
+async def _serve_until_signalled(settings: Settings, on_ready: Callable[[str], None], kubeconfig: str | None) -> None:
+    harrow = Harrow(settings, local_kubeconfig=kubeconfig)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -68,14 +101,8 @@ def _up(args: argparse.Namespace) -> int:
     postgres = EmbeddedPostgres(settings.data_dir / "postgres")
     postgres.start()
     try:
-        settings = Settings(
-            listen=settings.listen,
-            watch=settings.watch,
-            database_url=postgres.url(),
-            data_dir=settings.data_dir,
-            database_pool_size=settings.database_pool_size,
-        )
-        asyncio.run(_run_until_signalled(settings, lambda text: print(text, flush=True)))
+        settings = dataclasses.replace(settings, database_url=postgres.url())
+        asyncio.run(_run_until_signalled(settings, lambda text: print(text, flush=True), embedded=True))
     finally:
         postgres.stop()
     return 0

@@ -14,8 +14,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, LargeBinary, Text, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Json = dict[str, Any]
@@ -137,3 +148,72 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(Text)
     response: Mapped[bytes | None] = mapped_column(LargeBinary)
     create_time: Mapped[datetime]
+
+
+class IpPoolRow(ResourceColumns, Base):
+    __tablename__ = "ip_pools"
+    __table_args__ = (Index("ip_pools_name_live", "name", unique=True, postgresql_where=text("NOT purged")),)
+
+
+class IpAllocationRow(Base):
+    """A live allocation. The primary key (cluster, address) is what makes two owners of one address
+    impossible, whatever the concurrency or number of replicas; (pool, owner) is one address per owner."""
+
+    __tablename__ = "ip_allocations"
+    cluster: Mapped[str] = mapped_column(Text, primary_key=True)
+    address: Mapped[Any] = mapped_column(INET, primary_key=True)
+    pool_uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    owner: Mapped[str] = mapped_column(Text)
+    allocate_time: Mapped[datetime]
+    request_id: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("pool_uid", "owner", name="ip_allocations_one_per_owner"),
+        Index("ip_allocations_pool_address", "pool_uid", "address"),
+    )
+
+
+class IpAllocationEventRow(Base):
+    """The append-only ledger: replaying it gives the live allocations."""
+
+    __tablename__ = "ip_allocation_events"
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    cluster: Mapped[str] = mapped_column(Text)
+    pool_uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    pool: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    address: Mapped[Any | None] = mapped_column(INET)
+    owner: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    time: Mapped[datetime]
+    request_id: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    __table_args__ = (
+        Index("ip_allocation_events_pool", "pool_uid", "sequence"),
+        Index("ip_allocation_events_owner", "pool_uid", "owner", "sequence"),
+        Index("ip_allocation_events_address", "pool_uid", "address", "sequence"),
+    )
+
+
+class MigrationConfigRow(ResourceColumns, Base):
+    """A cluster's migration configuration: one row per cluster, written on its first update."""
+
+    __tablename__ = "migration_configs"
+    __table_args__ = (Index("migration_configs_name_live", "name", unique=True, postgresql_where=text("NOT purged")),)
+
+
+class MigrationPolicyRow(ResourceColumns, Base):
+    __tablename__ = "migration_policies"
+    __table_args__ = (Index("migration_policies_name_live", "name", unique=True, postgresql_where=text("NOT purged")),)
+
+
+class MigrationRow(ResourceColumns, Base):
+    """A live migration of one VM; `vm_uid` keeps it tied to that VM even if a namesake replaces it."""
+
+    __tablename__ = "migrations"
+    namespace: Mapped[str] = mapped_column(Text)
+    vm: Mapped[str] = mapped_column(Text)
+    vm_uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    __table_args__ = (
+        Index("migrations_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
+        Index("migrations_vm", "vm_uid", "create_time"),
+        Index("migrations_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
+    )

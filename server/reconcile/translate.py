@@ -27,7 +27,12 @@ HARVESTER_RUN_STRATEGY_ANNOTATION = "harvesterhci.io/vmRunStrategy"
 CLOUD_INIT_DISK = "cloudinitdisk"
 
 _RUN_STRATEGIES = {"ALWAYS": "Always", "HALTED": "Halted", "MANUAL": "Manual", "RERUN_ON_FAILURE": "RerunOnFailure"}
-_EVICTION = {"NONE": "None", "LIVE_MIGRATE": "LiveMigrate", "LIVE_MIGRATE_IF_POSSIBLE": "LiveMigrateIfPossible", "EXTERNAL": "External"}
+_EVICTION = {
+    "NONE": "None",
+    "LIVE_MIGRATE": "LiveMigrate",
+    "LIVE_MIGRATE_IF_POSSIBLE": "LiveMigrateIfPossible",
+    "EXTERNAL": "External",
+}
 _BUSES = {"BUS_UNSPECIFIED": "virtio", "VIRTIO": "virtio", "SATA": "sata", "SCSI": "scsi", "USB": "usb"}
 _MODELS = {"VIRTIO": "virtio", "E1000": "e1000", "E1000E": "e1000e", "RTL8139": "rtl8139"}
 _ACCESS_MODES = {
@@ -182,7 +187,9 @@ def _networks(interfaces: list[Obj]) -> tuple[list[Obj], list[Obj]]:
         if interface.get("boot_order"):
             device["bootOrder"] = int(interface["boot_order"])
         devices.append(device)
-        networks.append({"name": name, "pod": {}} if pod else {"name": name, "multus": {"networkName": interface["network"]}})
+        networks.append(
+            {"name": name, "pod": {}} if pod else {"name": name, "multus": {"networkName": interface["network"]}}
+        )
     return devices, networks
 
 
@@ -206,7 +213,7 @@ def _placement(placement: Obj) -> Obj:
     return out
 
 
-def differences(desired: Obj, actual: Obj, path: str = "") -> list[str]:
+def differences(desired: Any, actual: Any, path: str = "") -> list[str]:
     """Paths where `actual` does not hold what `desired` says; fields only `actual` has are the cluster's own."""
     if isinstance(desired, dict):
         if not isinstance(actual, dict):

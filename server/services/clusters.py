@@ -1,18 +1,37 @@
-"""Clusters: read-only here; the reconciler fills in state and versions."""
+"""Clusters: where Harrow reconciles to. The API writes how to reach a cluster; the reconciler fills in the rest.
+
+The kubeconfig is input-only: stored (clusters.kubeconfig; encryption at rest
+belongs to `seal_kubeconfig`, the one seam to change), never returned, never
+logged, and refused with a message that never quotes it. Registering a
+cluster finishes in one transaction, so the methods answer directly (DESIGN
+§4); whether the cluster could be reached shows in `state` and the
+`Reachable` condition moments later.
+"""
 
 from __future__ import annotations
 
-from google.protobuf import json_format
+import uuid
+from typing import Any
+
+from google.protobuf import empty_pb2, field_mask_pb2, json_format
 from harrow.v1 import cluster_pb2
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import page_token
-from server.domain.errors import NotFound
-from server.domain.names import parse_cluster_name
+from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from server.domain.names import check_id, parse_cluster_name
+from server.reconcile.kube import parse_kubeconfig
+from server.services import common
 from storage.db import Database
-from storage.models import ClusterRow
-from storage.repos import resources
+from storage.models import ClusterRow, VirtualMachineRow
+from storage.repos import changes, resources
 
 _Cluster = cluster_pb2.Cluster
+KIND = "Cluster"
+_WRITABLE = ("display_name", "labels", "annotations", "flavor", "kubeconfig")
+MAX_KUBECONFIG_BYTES = 256 * 1024
 
 
 def to_proto(row: ClusterRow) -> cluster_pb2.Cluster:
@@ -37,6 +56,28 @@ def to_proto(row: ClusterRow) -> cluster_pb2.Cluster:
     return cluster
 
 
+def seal_kubeconfig(text: str) -> bytes:
+    """How a kubeconfig is kept at rest. Plain bytes today; encryption at rest replaces this and `connect`'s read."""
+    return text.encode()
+
+
+def _check_kubeconfig(text: str, field: str) -> None:
+    if len(text.encode()) > MAX_KUBECONFIG_BYTES:
+        raise InvalidArgument.for_field(field, f"larger than {MAX_KUBECONFIG_BYTES} bytes")
+    try:
+        parse_kubeconfig(text)
+    except ValueError as error:
+        raise InvalidArgument.for_field(field, str(error)) from None
+
+
+def _spec(cluster: cluster_pb2.Cluster) -> dict[str, Any]:
+    return {"display_name": cluster.display_name, "flavor": _Cluster.Flavor.Name(cluster.flavor)}
+
+
+def _not_found(name: str) -> NotFound:
+    return NotFound(f"cluster {name} does not exist", reason="CLUSTER_NOT_FOUND", metadata={"resource": name})
+
+
 class ClusterService:
     def __init__(self, db: Database):
         self._db = db
@@ -46,7 +87,7 @@ class ClusterService:
         async with self._db.transaction() as session:
             row = await resources.get_live(session, ClusterRow, name)
         if row is None:
-            raise NotFound(f"cluster {name} does not exist", reason="CLUSTER_NOT_FOUND", metadata={"resource": name})
+            raise _not_found(name)
         return to_proto(row)
 
     async def list(self, request: cluster_pb2.ListClustersRequest) -> cluster_pb2.ListClustersResponse:
@@ -61,3 +102,151 @@ class ClusterService:
         if len(rows) > size:
             response.next_page_token = page_token.encode([rows[size - 1].name], digest)
         return response
+
+    async def create(self, request: cluster_pb2.CreateClusterRequest) -> cluster_pb2.Cluster:
+        check_id(request.cluster_id, "cluster_id")
+        name = f"clusters/{request.cluster_id}"
+        if not request.cluster.kubeconfig:
+            raise InvalidArgument.for_field("cluster.kubeconfig", "required: how Harrow reaches the cluster")
+        _check_kubeconfig(request.cluster.kubeconfig, "cluster.kubeconfig")
+        at = common.now()
+        uid = uuid.uuid4()
+        flavor = request.cluster.flavor
+        row = ClusterRow(
+            uid=uid,
+            name=name,
+            cluster=request.cluster_id,
+            spec=_spec(request.cluster),
+            status={},
+            state="UNREACHABLE",
+            conditions=[],
+            labels=dict(request.cluster.labels),
+            annotations=dict(request.cluster.annotations),
+            generation=1,
+            observed_generation=0,
+            etag=common.make_etag(uid, 1),
+            create_time=at,
+            update_time=at,
+            delete_time=None,
+            purged=False,
+            revision=0,
+            flavor=_Cluster.Flavor.Name(flavor) if flavor else "KUBEVIRT",
+            versions={},
+            kubeconfig=seal_kubeconfig(request.cluster.kubeconfig),
+        )
+        if request.validate_only:
+            return to_proto(row)
+        async with self._db.transaction() as session:
+            if await resources.get_live(session, ClusterRow, name) is not None:
+                raise _exists(name)
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError as error:
+                raise _exists(name) from error
+            await _record(session, row, "ADDED", at)
+        return to_proto(row)
+
+    async def update(self, request: cluster_pb2.UpdateClusterRequest) -> cluster_pb2.Cluster:
+        name = f"clusters/{parse_cluster_name(request.cluster.name, 'cluster.name')}"
+        paths = _update_paths(request)
+        if "kubeconfig" in paths:
+            _check_kubeconfig(request.cluster.kubeconfig, "cluster.kubeconfig")
+        async with self._db.transaction() as session:
+            row = await resources.get_live(session, ClusterRow, name, lock=True)
+            if row is None:
+                raise _not_found(name)
+            common.check_etag(request.cluster.etag, row.etag, name, "cluster.etag")
+            merged = to_proto(row)
+            field_mask_pb2.FieldMask(paths=[p for p in paths if p != "kubeconfig"]).MergeMessage(
+                request.cluster, merged, replace_message_field=True, replace_repeated_field=True
+            )
+            spec, labels, annotations = _spec(merged), dict(merged.labels), dict(merged.annotations)
+            kubeconfig = seal_kubeconfig(request.cluster.kubeconfig) if "kubeconfig" in paths else row.kubeconfig
+            if request.validate_only:
+                return merged
+            if (spec, labels, annotations, kubeconfig) != (row.spec, row.labels, row.annotations, row.kubeconfig):
+                row.spec, row.labels, row.annotations, row.kubeconfig = spec, labels, annotations, kubeconfig
+                if spec["flavor"] != "FLAVOR_UNSPECIFIED":
+                    row.flavor = spec["flavor"]
+                row.generation += 1
+                row.etag = common.make_etag(row.uid, row.generation)
+                row.update_time = common.now()
+                await _record(session, row, "MODIFIED", row.update_time)
+            return to_proto(row)
+
+    async def delete(self, request: cluster_pb2.DeleteClusterRequest) -> empty_pb2.Empty:
+        name = f"clusters/{parse_cluster_name(request.name)}"
+        async with self._db.transaction() as session:
+            row = await resources.get_live(session, ClusterRow, name, lock=True)
+            if row is None:
+                if request.allow_missing:
+                    return empty_pb2.Empty()
+                raise _not_found(name)
+            common.check_etag(request.etag, row.etag, name)
+            vms = await session.scalar(
+                select(func.count())
+                .select_from(VirtualMachineRow)
+                .where(VirtualMachineRow.cluster == row.cluster, VirtualMachineRow.purged.is_(False))
+            )
+            if vms:
+                raise FailedPrecondition(
+                    f"cluster {name} still has {vms} virtual machines; delete them first",
+                    reason="CLUSTER_IN_USE",
+                    metadata={"resource": name, "virtual_machines": str(vms)},
+                )
+            if request.validate_only:
+                return empty_pb2.Empty()
+            at = common.now()
+            row.purged = True
+            row.delete_time = at
+            row.kubeconfig = None
+            await _record(session, row, "DELETED", at)
+        return empty_pb2.Empty()
+
+
+def _update_paths(request: cluster_pb2.UpdateClusterRequest) -> list[str]:
+    paths = list(request.update_mask.paths)
+    if not paths or paths == ["*"]:
+        return (
+            [f.name for f, _ in request.cluster.ListFields() if f.name in _WRITABLE] if not paths else list(_WRITABLE)
+        )
+    for path in paths:
+        if path.split(".")[0] not in _WRITABLE:
+            raise InvalidArgument.for_field(
+                "update_mask", f'"{path}" cannot be updated; writable: {", ".join(_WRITABLE)}'
+            )
+    return paths
+
+
+def _exists(name: str) -> AlreadyExists:
+    return AlreadyExists(f"cluster {name} already exists", reason="CLUSTER_EXISTS", metadata={"resource": name})
+
+
+async def _record(session: AsyncSession, row: ClusterRow, event: str, at: Any) -> None:
+    row.revision = await changes.append(
+        session,
+        kind=KIND,
+        parent="",
+        name=row.name,
+        uid=row.uid,
+        event_type=event,
+        resource=json_format.MessageToDict(to_proto(row)),
+        now=at,
+    )
+
+
+async def point_local(db: Database, kubeconfig: str) -> None:
+    """Point `clusters/local` at a kubeconfig (the embedded cluster under `harrow-server up`)."""
+    async with db.transaction() as session:
+        row = await resources.get_live(session, ClusterRow, "clusters/local", lock=True)
+        if row is None:
+            return
+        sealed = seal_kubeconfig(kubeconfig)
+        if row.kubeconfig == sealed:
+            return
+        row.kubeconfig = sealed
+        row.generation += 1
+        row.etag = common.make_etag(row.uid, row.generation)
+        row.update_time = common.now()
+        await _record(session, row, "MODIFIED", row.update_time)

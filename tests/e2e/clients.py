@@ -20,13 +20,20 @@ from google.protobuf import descriptor_pool, json_format, symbol_database
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from harrow.v1 import cluster_pb2_grpc, ip_pool_pb2_grpc, operations_pb2_grpc, virtual_machine_pb2_grpc
+from harrow.v1 import (
+    cluster_pb2_grpc,
+    ip_pool_pb2_grpc,
+    migration_pb2_grpc,
+    operations_pb2_grpc,
+    virtual_machine_pb2_grpc,
+)
 
 _STUBS = {
     "VirtualMachineService": virtual_machine_pb2_grpc.VirtualMachineServiceStub,
     "ClusterService": cluster_pb2_grpc.ClusterServiceStub,
     "OperationService": operations_pb2_grpc.OperationServiceStub,
     "IpPoolService": ip_pool_pb2_grpc.IpPoolServiceStub,
+    "MigrationService": migration_pb2_grpc.MigrationServiceStub,
 }
 
 

@@ -39,7 +39,7 @@ async def test_64_clients_on_two_servers_never_share_an_address(harrow, second_h
         grpc.aio.insecure_channel(second_harrow.grpc) as second,
     ):
         stubs = [ip_pool_pb2_grpc.IpPoolServiceStub(channel) for channel in (first, second)]
-        # A /24 with 253 addresses for 64 owners × a few each: contention on purpose.
+        # A /24 with 253 addresses for 64 owners, a few each: contention on purpose.
         await stubs[0].CreateIpPool(
             pb.CreateIpPoolRequest(
                 parent="clusters/local",

@@ -12,7 +12,13 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
-from harrow.v1 import cluster_pb2_grpc, ip_pool_pb2_grpc, operations_pb2_grpc, virtual_machine_pb2_grpc
+from harrow.v1 import (
+    cluster_pb2_grpc,
+    ip_pool_pb2_grpc,
+    migration_pb2_grpc,
+    operations_pb2_grpc,
+    virtual_machine_pb2_grpc,
+)
 
 from server.api.errors import internal_status, to_status
 from server.domain.errors import HarrowError
@@ -26,6 +32,7 @@ _REGISTER: dict[str, Callable[[Any, grpc.aio.Server], None]] = {
     "harrow.v1.ClusterService": cluster_pb2_grpc.add_ClusterServiceServicer_to_server,
     "harrow.v1.OperationService": operations_pb2_grpc.add_OperationServiceServicer_to_server,
     "harrow.v1.IpPoolService": ip_pool_pb2_grpc.add_IpPoolServiceServicer_to_server,
+    "harrow.v1.MigrationService": migration_pb2_grpc.add_MigrationServiceServicer_to_server,
 }
 
 

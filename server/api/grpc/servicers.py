@@ -11,10 +11,21 @@ from collections.abc import AsyncIterator
 
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2
-from harrow.v1 import cluster_pb2, cluster_pb2_grpc, operations_pb2_grpc, virtual_machine_pb2_grpc
+from harrow.v1 import (
+    cluster_pb2,
+    cluster_pb2_grpc,
+    ip_pool_pb2_grpc,
+    migration_pb2_grpc,
+    operations_pb2_grpc,
+    virtual_machine_pb2_grpc,
+)
+from harrow.v1 import ip_pool_pb2 as ip_pb
+from harrow.v1 import migration_pb2 as mig_pb
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
 from server.services.clusters import ClusterService
+from server.services.ip_pools import IpPoolService
+from server.services.migrations import MigrationService
 from server.services.operations import OperationService
 from server.services.virtual_machines import VirtualMachineService
 
@@ -94,6 +105,15 @@ class ClusterServicer(cluster_pb2_grpc.ClusterServiceServicer):
     ) -> cluster_pb2.ListClustersResponse:
         return await self._service.list(request)
 
+    async def CreateCluster(self, request: cluster_pb2.CreateClusterRequest, context: Context) -> cluster_pb2.Cluster:
+        return await self._service.create(request)
+
+    async def UpdateCluster(self, request: cluster_pb2.UpdateClusterRequest, context: Context) -> cluster_pb2.Cluster:
+        return await self._service.update(request)
+
+    async def DeleteCluster(self, request: cluster_pb2.DeleteClusterRequest, context: Context) -> empty_pb2.Empty:
+        return await self._service.delete(request)
+
 
 class OperationServicer(operations_pb2_grpc.OperationServiceServicer):
     def __init__(self, service: OperationService):
@@ -119,3 +139,117 @@ class OperationServicer(operations_pb2_grpc.OperationServiceServicer):
     ) -> empty_pb2.Empty:
         await self._service.cancel(request)
         return empty_pb2.Empty()
+
+
+class IpPoolServicer(ip_pool_pb2_grpc.IpPoolServiceServicer):
+    def __init__(self, service: IpPoolService):
+        self._service = service
+
+    async def GetIpPool(self, request: ip_pb.GetIpPoolRequest, context: Context) -> ip_pb.IpPool:
+        return await self._service.get_pool(request)
+
+    async def ListIpPools(self, request: ip_pb.ListIpPoolsRequest, context: Context) -> ip_pb.ListIpPoolsResponse:
+        return await self._service.list_pools(request)
+
+    async def CreateIpPool(self, request: ip_pb.CreateIpPoolRequest, context: Context) -> operations_pb2.Operation:
+        return await self._service.create_pool(request)
+
+    async def UpdateIpPool(self, request: ip_pb.UpdateIpPoolRequest, context: Context) -> operations_pb2.Operation:
+        return await self._service.update_pool(request)
+
+    async def DeleteIpPool(self, request: ip_pb.DeleteIpPoolRequest, context: Context) -> operations_pb2.Operation:
+        return await self._service.delete_pool(request)
+
+    async def AllocateIpAddress(self, request: ip_pb.AllocateIpAddressRequest, context: Context) -> ip_pb.IpAllocation:
+        return await self._service.allocate(request)
+
+    async def SelectAndAllocateIpAddress(
+        self, request: ip_pb.SelectAndAllocateIpAddressRequest, context: Context
+    ) -> ip_pb.IpAllocation:
+        return await self._service.select_and_allocate(request)
+
+    async def ReleaseIpAddress(
+        self, request: ip_pb.ReleaseIpAddressRequest, context: Context
+    ) -> ip_pb.ReleaseIpAddressResponse:
+        return await self._service.release(request)
+
+    async def GetIpAllocation(self, request: ip_pb.GetIpAllocationRequest, context: Context) -> ip_pb.IpAllocation:
+        return await self._service.get_allocation(request)
+
+    async def ListIpAllocations(
+        self, request: ip_pb.ListIpAllocationsRequest, context: Context
+    ) -> ip_pb.ListIpAllocationsResponse:
+        return await self._service.list_allocations(request)
+
+    async def ListIpAllocationEvents(
+        self, request: ip_pb.ListIpAllocationEventsRequest, context: Context
+    ) -> ip_pb.ListIpAllocationEventsResponse:
+        return await self._service.list_events(request)
+
+
+class MigrationServicer(migration_pb2_grpc.MigrationServiceServicer):
+    def __init__(self, service: MigrationService):
+        self._service = service
+
+    async def GetMigrationConfig(
+        self, request: mig_pb.GetMigrationConfigRequest, context: Context
+    ) -> mig_pb.MigrationConfig:
+        return await self._service.get_config(request)
+
+    async def UpdateMigrationConfig(
+        self, request: mig_pb.UpdateMigrationConfigRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.update_config(request)
+
+    async def GetMigrationPolicy(
+        self, request: mig_pb.GetMigrationPolicyRequest, context: Context
+    ) -> mig_pb.MigrationPolicy:
+        return await self._service.get_policy(request)
+
+    async def ListMigrationPolicies(
+        self, request: mig_pb.ListMigrationPoliciesRequest, context: Context
+    ) -> mig_pb.ListMigrationPoliciesResponse:
+        return await self._service.list_policies(request)
+
+    async def CreateMigrationPolicy(
+        self, request: mig_pb.CreateMigrationPolicyRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.create_policy(request)
+
+    async def UpdateMigrationPolicy(
+        self, request: mig_pb.UpdateMigrationPolicyRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.update_policy(request)
+
+    async def DeleteMigrationPolicy(
+        self, request: mig_pb.DeleteMigrationPolicyRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.delete_policy(request)
+
+    async def ResolveMigrationPolicy(
+        self, request: mig_pb.ResolveMigrationPolicyRequest, context: Context
+    ) -> mig_pb.MigrationPolicyResolution:
+        return await self._service.resolve(request)
+
+    async def ResolveVirtualMachineMigrationPolicy(
+        self, request: mig_pb.ResolveVirtualMachineMigrationPolicyRequest, context: Context
+    ) -> mig_pb.MigrationPolicyResolution:
+        return await self._service.resolve_vm(request)
+
+    async def MigrateVirtualMachine(
+        self, request: mig_pb.MigrateVirtualMachineRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.migrate(request)
+
+    async def GetMigration(self, request: mig_pb.GetMigrationRequest, context: Context) -> mig_pb.Migration:
+        return await self._service.get_migration(request)
+
+    async def ListMigrations(
+        self, request: mig_pb.ListMigrationsRequest, context: Context
+    ) -> mig_pb.ListMigrationsResponse:
+        return await self._service.list_migrations(request)
+
+    async def CancelMigration(
+        self, request: mig_pb.CancelMigrationRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.cancel_migration(request)

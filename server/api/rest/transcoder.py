@@ -15,7 +15,6 @@ import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import harrow.v1
 from aiohttp import web
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import ServiceDescriptor
@@ -33,7 +32,7 @@ OPENAPI_PATH = "/openapi.json"
 # *_pb2_grpc module does not import its *_pb2 when the RPCs use only foreign messages.
 CONTRACT_MODULES = tuple(
     importlib.import_module(f"harrow.v1.{module.name}")
-    for module in pkgutil.iter_modules(harrow.v1.__path__)
+    for module in pkgutil.iter_modules(importlib.import_module("harrow.v1").__path__)
     if module.name.endswith("_pb2")
 )
 

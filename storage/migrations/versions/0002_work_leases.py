@@ -30,7 +30,9 @@ TABLES = ("clusters", "virtual_machines")
 
 def upgrade() -> None:
     for table in TABLES:
-        op.add_column(table, sa.Column("applied_generation", sa.BigInteger(), server_default=sa.text("0"), nullable=False))
+        op.add_column(
+            table, sa.Column("applied_generation", sa.BigInteger(), server_default=sa.text("0"), nullable=False)
+        )
         op.add_column(table, sa.Column("claimed_by", sa.Text(), nullable=True))
         op.add_column(table, sa.Column("lease_expires_at", TS, nullable=True))
         op.add_column(table, sa.Column("next_attempt_at", TS, nullable=True))
@@ -51,5 +53,12 @@ def downgrade() -> None:
     op.drop_column("operations", "progress")
     op.drop_index("virtual_machines_work", table_name="virtual_machines")
     for table in TABLES:
-        for column in ("last_error", "attempts", "next_attempt_at", "lease_expires_at", "claimed_by", "applied_generation"):
+        for column in (
+            "last_error",
+            "attempts",
+            "next_attempt_at",
+            "lease_expires_at",
+            "claimed_by",
+            "applied_generation",
+        ):
             op.drop_column(table, column)

@@ -25,11 +25,13 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from harrow.v1 import common_pb2 as harrow_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17harrow/v1/cluster.proto\x12\tharrow.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16harrow/v1/common.proto\"\x83\x07\n\x07\x43luster\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x11\n\x03uid\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12.\n\x06labels\x18\x04 \x03(\x0b\x32\x1e.harrow.v1.Cluster.LabelsEntry\x12\x38\n\x0b\x61nnotations\x18\x05 \x03(\x0b\x32#.harrow.v1.Cluster.AnnotationsEntry\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x18\n\ngeneration\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12!\n\x13observed_generation\x18\n \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0breconciling\x18\x0b \x01(\x08\x42\x04\xe2\x41\x01\x03\x12-\n\x05state\x18\x0c \x01(\x0e\x32\x18.harrow.v1.Cluster.StateB\x04\xe2\x41\x01\x03\x12.\n\nconditions\x18\r \x03(\x0b\x32\x14.harrow.v1.ConditionB\x04\xe2\x41\x01\x03\x12)\n\x06\x66lavor\x18\x0e \x01(\x0e\x32\x19.harrow.v1.Cluster.Flavor\x12\x38\n\x08versions\x18\x0f \x03(\x0b\x32 .harrow.v1.Cluster.VersionsEntryB\x04\xe2\x41\x01\x03\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"=\n\x06\x46lavor\x12\x16\n\x12\x46LAVOR_UNSPECIFIED\x10\x00\x12\x0c\n\x08KUBEVIRT\x10\x01\x12\r\n\tHARVESTER\x10\x02\":\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\t\n\x05READY\x10\x01\x12\x0f\n\x0bUNREACHABLE\x10\x02:*\xea\x41\'\n\x11harrow.io/Cluster\x12\x12\x63lusters/{cluster}\"\'\n\x11GetClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"<\n\x13ListClustersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x14ListClustersResponse\x12$\n\x08\x63lusters\x18\x01 \x03(\x0b\x32\x12.harrow.v1.Cluster\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd6\x01\n\x0e\x43lusterService\x12]\n\nGetCluster\x12\x1c.harrow.v1.GetClusterRequest\x1a\x12.harrow.v1.Cluster\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=clusters/*}\x12\x65\n\x0cListClusters\x12\x1e.harrow.v1.ListClustersRequest\x1a\x1f.harrow.v1.ListClustersResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/clustersB\x14Z\x12harrow/v1;harrowv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17harrow/v1/cluster.proto\x12\tharrow.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16harrow/v1/common.proto\"\x9d\x07\n\x07\x43luster\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x11\n\x03uid\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12.\n\x06labels\x18\x04 \x03(\x0b\x32\x1e.harrow.v1.Cluster.LabelsEntry\x12\x38\n\x0b\x61nnotations\x18\x05 \x03(\x0b\x32#.harrow.v1.Cluster.AnnotationsEntry\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x18\n\ngeneration\x18\t \x01(\x03\x42\x04\xe2\x41\x01\x03\x12!\n\x13observed_generation\x18\n \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x19\n\x0breconciling\x18\x0b \x01(\x08\x42\x04\xe2\x41\x01\x03\x12-\n\x05state\x18\x0c \x01(\x0e\x32\x18.harrow.v1.Cluster.StateB\x04\xe2\x41\x01\x03\x12.\n\nconditions\x18\r \x03(\x0b\x32\x14.harrow.v1.ConditionB\x04\xe2\x41\x01\x03\x12)\n\x06\x66lavor\x18\x0e \x01(\x0e\x32\x19.harrow.v1.Cluster.Flavor\x12\x38\n\x08versions\x18\x0f \x03(\x0b\x32 .harrow.v1.Cluster.VersionsEntryB\x04\xe2\x41\x01\x03\x12\x18\n\nkubeconfig\x18\x10 \x01(\tB\x04\xe2\x41\x01\x04\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"=\n\x06\x46lavor\x12\x16\n\x12\x46LAVOR_UNSPECIFIED\x10\x00\x12\x0c\n\x08KUBEVIRT\x10\x01\x12\r\n\tHARVESTER\x10\x02\":\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\t\n\x05READY\x10\x01\x12\x0f\n\x0bUNREACHABLE\x10\x02:*\xea\x41\'\n\x11harrow.io/Cluster\x12\x12\x63lusters/{cluster}\"\'\n\x11GetClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"<\n\x13ListClustersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x14ListClustersResponse\x12$\n\x08\x63lusters\x18\x01 \x03(\x0b\x32\x12.harrow.v1.Cluster\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"r\n\x14\x43reateClusterRequest\x12\x18\n\ncluster_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x07\x63luster\x18\x02 \x01(\x0b\x32\x12.harrow.v1.ClusterB\x04\xe2\x41\x01\x02\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\"\x89\x01\n\x14UpdateClusterRequest\x12)\n\x07\x63luster\x18\x01 \x01(\x0b\x32\x12.harrow.v1.ClusterB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\"f\n\x14\x44\x65leteClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x15\n\rallow_missing\x18\x03 \x01(\x08\x12\x15\n\rvalidate_only\x18\x04 \x01(\x08\x32\x9a\x04\n\x0e\x43lusterService\x12]\n\nGetCluster\x12\x1c.harrow.v1.GetClusterRequest\x1a\x12.harrow.v1.Cluster\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=clusters/*}\x12\x65\n\x0cListClusters\x12\x1e.harrow.v1.ListClustersRequest\x1a\x1f.harrow.v1.ListClustersResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/clusters\x12\x63\n\rCreateCluster\x12\x1f.harrow.v1.CreateClusterRequest\x1a\x12.harrow.v1.Cluster\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x0c/v1/clusters:\x07\x63luster\x12t\n\rUpdateCluster\x12\x1f.harrow.v1.UpdateClusterRequest\x1a\x12.harrow.v1.Cluster\".\x82\xd3\xe4\x93\x02(2\x1d/v1/{cluster.name=clusters/*}:\x07\x63luster\x12g\n\rDeleteCluster\x12\x1f.harrow.v1.DeleteClusterRequest\x1a\x16.google.protobuf.Empty\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/{name=clusters/*}B\x14Z\x12harrow/v1;harrowv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -63,32 +65,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CLUSTER'].fields_by_name['conditions']._serialized_options = b'\342A\001\003'
   _globals['_CLUSTER'].fields_by_name['versions']._loaded_options = None
   _globals['_CLUSTER'].fields_by_name['versions']._serialized_options = b'\342A\001\003'
+  _globals['_CLUSTER'].fields_by_name['kubeconfig']._loaded_options = None
+  _globals['_CLUSTER'].fields_by_name['kubeconfig']._serialized_options = b'\342A\001\004'
   _globals['_CLUSTER']._loaded_options = None
   _globals['_CLUSTER']._serialized_options = b'\352A\'\n\021harrow.io/Cluster\022\022clusters/{cluster}'
   _globals['_GETCLUSTERREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETCLUSTERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_CREATECLUSTERREQUEST'].fields_by_name['cluster_id']._loaded_options = None
+  _globals['_CREATECLUSTERREQUEST'].fields_by_name['cluster_id']._serialized_options = b'\342A\001\002'
+  _globals['_CREATECLUSTERREQUEST'].fields_by_name['cluster']._loaded_options = None
+  _globals['_CREATECLUSTERREQUEST'].fields_by_name['cluster']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATECLUSTERREQUEST'].fields_by_name['cluster']._loaded_options = None
+  _globals['_UPDATECLUSTERREQUEST'].fields_by_name['cluster']._serialized_options = b'\342A\001\002'
+  _globals['_DELETECLUSTERREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_DELETECLUSTERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_CLUSTERSERVICE'].methods_by_name['GetCluster']._loaded_options = None
   _globals['_CLUSTERSERVICE'].methods_by_name['GetCluster']._serialized_options = b'\202\323\344\223\002\027\022\025/v1/{name=clusters/*}'
   _globals['_CLUSTERSERVICE'].methods_by_name['ListClusters']._loaded_options = None
   _globals['_CLUSTERSERVICE'].methods_by_name['ListClusters']._serialized_options = b'\202\323\344\223\002\016\022\014/v1/clusters'
-  _globals['_CLUSTER']._serialized_start=186
-  _globals['_CLUSTER']._serialized_end=1085
-  _globals['_CLUSTER_LABELSENTRY']._serialized_start=772
-  _globals['_CLUSTER_LABELSENTRY']._serialized_end=817
-  _globals['_CLUSTER_ANNOTATIONSENTRY']._serialized_start=819
-  _globals['_CLUSTER_ANNOTATIONSENTRY']._serialized_end=869
-  _globals['_CLUSTER_VERSIONSENTRY']._serialized_start=871
-  _globals['_CLUSTER_VERSIONSENTRY']._serialized_end=918
-  _globals['_CLUSTER_FLAVOR']._serialized_start=920
-  _globals['_CLUSTER_FLAVOR']._serialized_end=981
-  _globals['_CLUSTER_STATE']._serialized_start=983
-  _globals['_CLUSTER_STATE']._serialized_end=1041
-  _globals['_GETCLUSTERREQUEST']._serialized_start=1087
-  _globals['_GETCLUSTERREQUEST']._serialized_end=1126
-  _globals['_LISTCLUSTERSREQUEST']._serialized_start=1128
-  _globals['_LISTCLUSTERSREQUEST']._serialized_end=1188
-  _globals['_LISTCLUSTERSRESPONSE']._serialized_start=1190
-  _globals['_LISTCLUSTERSRESPONSE']._serialized_end=1275
-  _globals['_CLUSTERSERVICE']._serialized_start=1278
-  _globals['_CLUSTERSERVICE']._serialized_end=1492
+  _globals['_CLUSTERSERVICE'].methods_by_name['CreateCluster']._loaded_options = None
+  _globals['_CLUSTERSERVICE'].methods_by_name['CreateCluster']._serialized_options = b'\202\323\344\223\002\027\"\014/v1/clusters:\007cluster'
+  _globals['_CLUSTERSERVICE'].methods_by_name['UpdateCluster']._loaded_options = None
+  _globals['_CLUSTERSERVICE'].methods_by_name['UpdateCluster']._serialized_options = b'\202\323\344\223\002(2\035/v1/{cluster.name=clusters/*}:\007cluster'
+  _globals['_CLUSTERSERVICE'].methods_by_name['DeleteCluster']._loaded_options = None
+  _globals['_CLUSTERSERVICE'].methods_by_name['DeleteCluster']._serialized_options = b'\202\323\344\223\002\027*\025/v1/{name=clusters/*}'
+  _globals['_CLUSTER']._serialized_start=249
+  _globals['_CLUSTER']._serialized_end=1174
+  _globals['_CLUSTER_LABELSENTRY']._serialized_start=861
+  _globals['_CLUSTER_LABELSENTRY']._serialized_end=906
+  _globals['_CLUSTER_ANNOTATIONSENTRY']._serialized_start=908
+  _globals['_CLUSTER_ANNOTATIONSENTRY']._serialized_end=958
+  _globals['_CLUSTER_VERSIONSENTRY']._serialized_start=960
+  _globals['_CLUSTER_VERSIONSENTRY']._serialized_end=1007
+  _globals['_CLUSTER_FLAVOR']._serialized_start=1009
+  _globals['_CLUSTER_FLAVOR']._serialized_end=1070
+  _globals['_CLUSTER_STATE']._serialized_start=1072
+  _globals['_CLUSTER_STATE']._serialized_end=1130
+  _globals['_GETCLUSTERREQUEST']._serialized_start=1176
+  _globals['_GETCLUSTERREQUEST']._serialized_end=1215
+  _globals['_LISTCLUSTERSREQUEST']._serialized_start=1217
+  _globals['_LISTCLUSTERSREQUEST']._serialized_end=1277
+  _globals['_LISTCLUSTERSRESPONSE']._serialized_start=1279
+  _globals['_LISTCLUSTERSRESPONSE']._serialized_end=1364
+  _globals['_CREATECLUSTERREQUEST']._serialized_start=1366
+  _globals['_CREATECLUSTERREQUEST']._serialized_end=1480
+  _globals['_UPDATECLUSTERREQUEST']._serialized_start=1483
+  _globals['_UPDATECLUSTERREQUEST']._serialized_end=1620
+  _globals['_DELETECLUSTERREQUEST']._serialized_start=1622
+  _globals['_DELETECLUSTERREQUEST']._serialized_end=1724
+  _globals['_CLUSTERSERVICE']._serialized_start=1727
+  _globals['_CLUSTERSERVICE']._serialized_end=2265
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,8 @@ import datetime
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.api import resource_pb2 as _resource_pb2
+from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from harrow.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
@@ -15,7 +17,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Cluster(_message.Message):
-    __slots__ = ("name", "uid", "display_name", "labels", "annotations", "create_time", "update_time", "etag", "generation", "observed_generation", "reconciling", "state", "conditions", "flavor", "versions")
+    __slots__ = ("name", "uid", "display_name", "labels", "annotations", "create_time", "update_time", "etag", "generation", "observed_generation", "reconciling", "state", "conditions", "flavor", "versions", "kubeconfig")
     class Flavor(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         FLAVOR_UNSPECIFIED: _ClassVar[Cluster.Flavor]
@@ -68,6 +70,7 @@ class Cluster(_message.Message):
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     FLAVOR_FIELD_NUMBER: _ClassVar[int]
     VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    KUBECONFIG_FIELD_NUMBER: _ClassVar[int]
     name: str
     uid: str
     display_name: str
@@ -83,7 +86,8 @@ class Cluster(_message.Message):
     conditions: _containers.RepeatedCompositeFieldContainer[_common_pb2.Condition]
     flavor: Cluster.Flavor
     versions: _containers.ScalarMap[str, str]
-    def __init__(self, name: _Optional[str] = ..., uid: _Optional[str] = ..., display_name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., generation: _Optional[int] = ..., observed_generation: _Optional[int] = ..., reconciling: _Optional[bool] = ..., state: _Optional[_Union[Cluster.State, str]] = ..., conditions: _Optional[_Iterable[_Union[_common_pb2.Condition, _Mapping]]] = ..., flavor: _Optional[_Union[Cluster.Flavor, str]] = ..., versions: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    kubeconfig: str
+    def __init__(self, name: _Optional[str] = ..., uid: _Optional[str] = ..., display_name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., generation: _Optional[int] = ..., observed_generation: _Optional[int] = ..., reconciling: _Optional[bool] = ..., state: _Optional[_Union[Cluster.State, str]] = ..., conditions: _Optional[_Iterable[_Union[_common_pb2.Condition, _Mapping]]] = ..., flavor: _Optional[_Union[Cluster.Flavor, str]] = ..., versions: _Optional[_Mapping[str, str]] = ..., kubeconfig: _Optional[str] = ...) -> None: ...
 
 class GetClusterRequest(_message.Message):
     __slots__ = ("name",)
@@ -106,3 +110,35 @@ class ListClustersResponse(_message.Message):
     clusters: _containers.RepeatedCompositeFieldContainer[Cluster]
     next_page_token: str
     def __init__(self, clusters: _Optional[_Iterable[_Union[Cluster, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateClusterRequest(_message.Message):
+    __slots__ = ("cluster_id", "cluster", "validate_only")
+    CLUSTER_ID_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    cluster_id: str
+    cluster: Cluster
+    validate_only: bool
+    def __init__(self, cluster_id: _Optional[str] = ..., cluster: _Optional[_Union[Cluster, _Mapping]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
+
+class UpdateClusterRequest(_message.Message):
+    __slots__ = ("cluster", "update_mask", "validate_only")
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    cluster: Cluster
+    update_mask: _field_mask_pb2.FieldMask
+    validate_only: bool
+    def __init__(self, cluster: _Optional[_Union[Cluster, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
+
+class DeleteClusterRequest(_message.Message):
+    __slots__ = ("name", "etag", "allow_missing", "validate_only")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_MISSING_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    etag: str
+    allow_missing: bool
+    validate_only: bool
+    def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., allow_missing: _Optional[bool] = ..., validate_only: _Optional[bool] = ...) -> None: ...

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from harrow.v1 import cluster_pb2 as harrow_dot_v1_dot_cluster__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -46,6 +47,21 @@ class ClusterServiceStub:
                 request_serializer=harrow_dot_v1_dot_cluster__pb2.ListClustersRequest.SerializeToString,
                 response_deserializer=harrow_dot_v1_dot_cluster__pb2.ListClustersResponse.FromString,
                 _registered_method=True)
+        self.CreateCluster = channel.unary_unary(
+                '/harrow.v1.ClusterService/CreateCluster',
+                request_serializer=harrow_dot_v1_dot_cluster__pb2.CreateClusterRequest.SerializeToString,
+                response_deserializer=harrow_dot_v1_dot_cluster__pb2.Cluster.FromString,
+                _registered_method=True)
+        self.UpdateCluster = channel.unary_unary(
+                '/harrow.v1.ClusterService/UpdateCluster',
+                request_serializer=harrow_dot_v1_dot_cluster__pb2.UpdateClusterRequest.SerializeToString,
+                response_deserializer=harrow_dot_v1_dot_cluster__pb2.Cluster.FromString,
+                _registered_method=True)
+        self.DeleteCluster = channel.unary_unary(
+                '/harrow.v1.ClusterService/DeleteCluster',
+                request_serializer=harrow_dot_v1_dot_cluster__pb2.DeleteClusterRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ClusterServiceServicer:
@@ -67,6 +83,28 @@ class ClusterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateCluster(self, request, context):
+        """Registers a cluster: how to reach it (a kubeconfig) and, optionally, its flavour.
+        The reconciler connects at once; `state` shows whether it could.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCluster(self, request, context):
+        """Updates a cluster (AIP-134: update_mask, etag). A new kubeconfig makes the reconciler reconnect.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCluster(self, request, context):
+        """Forgets a cluster. Refused while virtual machines on it exist; the cluster's own objects are left alone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClusterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +117,21 @@ def add_ClusterServiceServicer_to_server(servicer, server):
                     servicer.ListClusters,
                     request_deserializer=harrow_dot_v1_dot_cluster__pb2.ListClustersRequest.FromString,
                     response_serializer=harrow_dot_v1_dot_cluster__pb2.ListClustersResponse.SerializeToString,
+            ),
+            'CreateCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCluster,
+                    request_deserializer=harrow_dot_v1_dot_cluster__pb2.CreateClusterRequest.FromString,
+                    response_serializer=harrow_dot_v1_dot_cluster__pb2.Cluster.SerializeToString,
+            ),
+            'UpdateCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCluster,
+                    request_deserializer=harrow_dot_v1_dot_cluster__pb2.UpdateClusterRequest.FromString,
+                    response_serializer=harrow_dot_v1_dot_cluster__pb2.Cluster.SerializeToString,
+            ),
+            'DeleteCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCluster,
+                    request_deserializer=harrow_dot_v1_dot_cluster__pb2.DeleteClusterRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +190,87 @@ class ClusterService:
             '/harrow.v1.ClusterService/ListClusters',
             harrow_dot_v1_dot_cluster__pb2.ListClustersRequest.SerializeToString,
             harrow_dot_v1_dot_cluster__pb2.ListClustersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/harrow.v1.ClusterService/CreateCluster',
+            harrow_dot_v1_dot_cluster__pb2.CreateClusterRequest.SerializeToString,
+            harrow_dot_v1_dot_cluster__pb2.Cluster.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/harrow.v1.ClusterService/UpdateCluster',
+            harrow_dot_v1_dot_cluster__pb2.UpdateClusterRequest.SerializeToString,
+            harrow_dot_v1_dot_cluster__pb2.Cluster.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/harrow.v1.ClusterService/DeleteCluster',
+            harrow_dot_v1_dot_cluster__pb2.DeleteClusterRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

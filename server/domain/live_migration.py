@@ -1,0 +1,105 @@
+"""Whether a VM can live-migrate now, and how much data a migration moves.
+
+KubeVirt refuses a VirtualMachineInstanceMigration for a VMI whose
+`LiveMigratable` condition is False (`migration-create-admitter.go`), but users
+only find out after asking. Harrow answers up front (issue 6), from what it
+knows: the condition the cluster reported, when there is one, is authoritative;
+otherwise the VM's intent, checked in virt-handler's order
+(`pkg/virt-handler/vm.go` `calculateLiveMigrationCondition`, semantics.md §2.5).
+
+Of virt-handler's reasons only `DisksNotLiveMigratable` can follow from a
+Harrow spec: the pod network is always masquerade (migratable) and Harrow
+specs have no host devices, SEV/TDX, host-model CPU or Hyper-V passthrough.
+A volume whose access modes the user gave without ReadWriteMany is definitely
+not migratable. Where the StorageProfile or an existing PVC picks the access
+mode, intent cannot tell (status UNKNOWN) and the cluster decides.
+
+The migration method follows the same source: any volume other than a PVC or
+DataVolume (Harrow's cloud-init disk) makes it BlockMigration, whose ephemeral
+disk files add to the data a migration moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from server.domain.quantity import quantity_bytes
+
+MIGRATABLE = "LIVE_MIGRATABLE"
+NOT_MIGRATABLE = "NOT_LIVE_MIGRATABLE"
+UNKNOWN = "UNKNOWN"
+
+LIVE_MIGRATION = "LIVE_MIGRATION"
+BLOCK_MIGRATION = "BLOCK_MIGRATION"
+
+DISKS_NOT_LIVE_MIGRATABLE = "DisksNotLiveMigratable"
+NOT_RUNNING = "VirtualMachineNotRunning"
+CONDITION_TYPE = "LiveMigratable"
+
+
+@dataclass(frozen=True)
+class Migratability:
+    status: str
+    reason: str
+    message: str
+    method: str
+
+
+def _disk_problem(disk: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(status, message) for a disk that is not known to be shared."""
+    name = disk.get("name", "")
+    if "new_volume" in disk:
+        modes = disk["new_volume"].get("access_modes", [])
+        if modes and "READ_WRITE_MANY" not in modes:
+            return NOT_MIGRATABLE, (
+                f'disk "{name}" asks for {", ".join(modes)}: its PVC is not shared, and live migration requires '
+                "that all PVCs be shared (ReadWriteMany access mode)"
+            )
+        if modes:
+            return None
+        return UNKNOWN, f'disk "{name}" takes its access mode from its StorageProfile, which Harrow has not observed'
+    if "image" in disk:
+        return UNKNOWN, f'disk "{name}" takes its access mode from its StorageProfile, which Harrow has not observed'
+    if "existing_claim" in disk:
+        claim = disk["existing_claim"].get("claim_name", "")
+        return UNKNOWN, f'disk "{name}" uses the existing PVC {claim}, whose access modes Harrow has not observed'
+    return None
+
+
+def method(spec: Mapping[str, Any]) -> str:
+    cloud_init = spec.get("cloud_init") or {}
+    return BLOCK_MIGRATION if cloud_init.get("user_data") or cloud_init.get("network_data") else LIVE_MIGRATION
+
+
+def migratability(spec: Mapping[str, Any], state: str, conditions: Sequence[Mapping[str, Any]]) -> Migratability:
+    """A definite refusal from intent first (it outlasts a restart), then the run state, then the cluster's word."""
+    how = method(spec)
+    unknown: list[str] = []
+    for disk in spec.get("disks", []):
+        problem = _disk_problem(disk)
+        if problem is not None and problem[0] == NOT_MIGRATABLE:
+            return Migratability(NOT_MIGRATABLE, DISKS_NOT_LIVE_MIGRATABLE, problem[1], BLOCK_MIGRATION)
+        if problem is not None:
+            unknown.append(problem[1])
+    if state != "RUNNING":
+        return Migratability(NOT_MIGRATABLE, NOT_RUNNING, f"the VM is {state}; only a running VM can migrate", how)
+    observed = next((c for c in conditions if c.get("type") == CONDITION_TYPE), None)
+    if observed is not None and observed.get("status") in ("TRUE", "FALSE"):
+        if observed["status"] == "TRUE":
+            return Migratability(MIGRATABLE, "", "the cluster reports the VM live-migratable", how)
+        return Migratability(
+            NOT_MIGRATABLE, observed.get("reason", ""), observed.get("message", "the cluster says no"), how
+        )
+    if unknown:
+        return Migratability(UNKNOWN, "", "; ".join(unknown), how)
+    return Migratability(MIGRATABLE, "", "every disk is shared (ReadWriteMany) and the pod network is masquerade", how)
+
+
+def guest_memory_bytes(spec: Mapping[str, Any]) -> int:
+    """What Harrow writes as `spec.domain.memory.guest`: memory less the reserved memory."""
+    memory = quantity_bytes(spec["memory"])
+    if spec.get("reserved_memory"):
+        memory -= quantity_bytes(spec["reserved_memory"])
+    return memory

@@ -1,0 +1,313 @@
+"""The reconciler of one Harrow process: cluster connections, the claim loop and the status observers.
+
+Work is found in PostgreSQL, not in memory (DESIGN §2): the claim loop takes
+due rows with a lease, woken by the API's NOTIFY on `harrow_changes`, by a
+finished worker, or by a short poll for retries and resyncs coming due. Each
+claimed row runs on its own task (one object, one worker; many objects in
+parallel, at most `workers` at once). Informer events mark rows dirty; the
+observer folds the cache into those rows in small batches, so a burst of
+cluster events costs one transaction per row, not per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from google.protobuf import json_format
+from sqlalchemy import select
+
+from server.config import ReconcileConfig
+from server.reconcile.connection import ClusterConnection
+from server.reconcile.metrics import Metrics
+from server.reconcile.observe import set_condition
+from server.reconcile.translate import UID_LABEL
+from server.reconcile.vm_worker import VmWorker, live_uids
+from server.services import common
+from server.services.clusters import to_proto as cluster_to_proto
+from storage.db import Database
+from storage.models import ClusterRow, VirtualMachineRow
+from storage.repos import changes, work
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+CONNECT_SECONDS = 15.0
+OBSERVE_BATCH_SECONDS = 0.05
+OBSERVE_BATCH_ROWS = 100
+
+
+def _fingerprint(row: ClusterRow) -> str:
+    digest = hashlib.sha256(row.kubeconfig or b"")
+    digest.update(str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED")).encode())
+    return digest.hexdigest()
+
+
+class Reconciler:
+    def __init__(self, db: Database, settings: ReconcileConfig):
+        self._db = db
+        self._settings = settings
+        self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.metrics = Metrics()
+        self.worker = VmWorker(db, settings, self.owner, self.metrics)
+        self.connections: dict[str, ClusterConnection] = {}
+        self._failed_fingerprints: dict[str, tuple[str, float]] = {}
+        self._wake_claims = asyncio.Event()
+        self._wake_clusters = asyncio.Event()
+        self._wake_observer = asyncio.Event()
+        self._dirty: dict[uuid.UUID, str] = {}
+        self._running: set[uuid.UUID] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._workers: set[asyncio.Task[None]] = set()
+
+    @property
+    def api_calls(self) -> int:
+        return sum(connection.api.calls for connection in self.connections.values())
+
+    async def start(self) -> None:
+        await self._sync_clusters()
+        for name, loop in (
+            ("listen", self._listen),
+            ("clusters", self._cluster_loop),
+            ("claims", self._claim_loop),
+            ("observer", self._observer_loop),
+        ):
+            self._tasks.append(asyncio.create_task(loop(), name=f"reconcile-{name}"))
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._workers]:
+            task.cancel()
+        for task in [*self._tasks, *self._workers]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for connection in self.connections.values():
+            await connection.close()
+        self.connections.clear()
+
+    # --- wake-ups -------------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(self._db.url, timeout=5)
+                await connection.add_listener(changes.NOTIFY_CHANNEL, lambda *_: self._notified())
+                self._notified()
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("reconciler lost its notification connection (%s); retrying", type(error).__name__)
+                await asyncio.sleep(self._settings.poll_seconds)
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+
+    def _notified(self) -> None:
+        self._wake_claims.set()
+        self._wake_clusters.set()
+
+    def _on_cluster_event(self, cluster: str, kind: str, obj: Obj) -> None:
+        label = ((obj.get("metadata") or {}).get("labels") or {}).get(UID_LABEL)
+        if not label:
+            return
+        with contextlib.suppress(ValueError):
+            self._dirty[uuid.UUID(label)] = cluster
+            self._wake_observer.set()
+
+    # --- clusters -------------------------------------------------------------------------------
+
+    async def _cluster_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_clusters.wait(), self._settings.cluster_refresh_seconds)
+            self._wake_clusters.clear()
+            try:
+                await self._sync_clusters()
+            except Exception as error:
+                log.warning("cluster sync failed: %s", type(error).__name__)
+            await asyncio.sleep(0.5)
+
+    async def _sync_clusters(self) -> None:
+        """Connect to new or changed clusters, drop removed ones, and report reachability on each row."""
+        async with self._db.transaction() as session:
+            rows = list(await work.clusters(session))
+        wanted = {row.cluster: row for row in rows}
+        for name in [name for name in self.connections if name not in wanted]:
+            await self.connections.pop(name).close()
+        loop = asyncio.get_running_loop()
+        for name, row in wanted.items():
+            fingerprint = _fingerprint(row)
+            current = self.connections.get(name)
+            if current is not None and current.fingerprint == fingerprint:
+                if not current.ready:
+                    await self._report(row.uid, None, current.error or "watch failed")
+                else:
+                    await self._report(row.uid, current, None)
+                continue
+            failed = self._failed_fingerprints.get(name)
+            if (
+                failed is not None
+                and failed[0] == fingerprint
+                and loop.time() - failed[1] < self._settings.poll_seconds * 10
+            ):
+                continue
+            if current is not None:
+                await self.connections.pop(name).close()
+            try:
+                connection = await ClusterConnection.open(
+                    name,
+                    fingerprint,
+                    row.kubeconfig,
+                    str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED")),
+                    qps=self._settings.qps,
+                    burst=self._settings.burst,
+                    watch_seconds=self._settings.watch_seconds,
+                    on_event=self._on_cluster_event,
+                    sync_seconds=CONNECT_SECONDS,
+                )
+            except Exception as error:
+                self._failed_fingerprints[name] = (fingerprint, loop.time())
+                message = _connect_error(error)
+                log.warning("cluster %s is unreachable: %s", name, message)
+                await self._report(row.uid, None, message)
+                continue
+            self._failed_fingerprints.pop(name, None)
+            self.connections[name] = connection
+            log.info("cluster %s connected (%s)", name, connection.probe.flavor)
+            await self._report(row.uid, connection, None)
+            await self._mark_all_dirty(name)
+            self._wake_claims.set()
+
+    async def _report(self, uid: uuid.UUID, connection: ClusterConnection | None, error: str | None) -> None:
+        async with self._db.transaction() as session:
+            row = await work.cluster_locked(session, uid)
+            if row is None:
+                return
+            at = common.now()
+            before = (row.state, row.flavor, row.versions, row.conditions, row.observed_generation)
+            if connection is not None:
+                row.state = "READY"
+                if row.spec.get("flavor", "FLAVOR_UNSPECIFIED") == "FLAVOR_UNSPECIFIED":
+                    row.flavor = connection.probe.flavor
+                row.versions = dict(connection.probe.versions)
+                condition = {"type": "Reachable", "status": "TRUE", "reason": "Connected"}
+            else:
+                row.state = "UNREACHABLE"
+                condition = {"type": "Reachable", "status": "FALSE", "reason": "ConnectFailed", "message": error or ""}
+            row.conditions = set_condition(row.conditions, condition, at)
+            row.observed_generation = row.generation
+            if before != (row.state, row.flavor, row.versions, row.conditions, row.observed_generation):
+                row.revision = await changes.append(
+                    session,
+                    kind="Cluster",
+                    parent="",
+                    name=row.name,
+                    uid=row.uid,
+                    event_type="MODIFIED",
+                    resource=json_format.MessageToDict(cluster_to_proto(row)),
+                    now=at,
+                )
+
+    async def _mark_all_dirty(self, cluster: str) -> None:
+        async with self._db.transaction() as session:
+            for uid in await live_uids(session, cluster):
+                self._dirty[uid] = cluster
+        self._wake_observer.set()
+
+    # --- claims ---------------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        while True:
+            self._wake_claims.clear()
+            claimed = 0
+            free = self._settings.workers - len(self._workers)
+            ready = [name for name, connection in self.connections.items() if connection.ready]
+            if free > 0 and ready:
+                try:
+                    async with self._db.transaction() as session:
+                        uids = await work.claim_virtual_machines(
+                            session,
+                            owner=self.owner,
+                            clusters=ready,
+                            limit=free,
+                            lease=timedelta(seconds=self._settings.lease_seconds),
+                            now=common.now(),
+                        )
+                except Exception as error:
+                    log.warning("claiming work failed: %s", type(error).__name__)
+                    uids = []
+                claimed = len(uids)
+                for uid in uids:
+                    task = asyncio.create_task(self._run(uid), name=f"reconcile-{uid}")
+                    self._workers.add(task)
+                    task.add_done_callback(self._workers.discard)
+            if claimed and claimed == free:
+                await asyncio.sleep(0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_claims.wait(), self._settings.poll_seconds)
+
+    async def _run(self, uid: uuid.UUID) -> None:
+        try:
+            async with self._db.transaction() as session:
+                cluster = await session.scalar(_cluster_of(uid))
+            connection = self.connections.get(cluster or "")
+            await asyncio.wait_for(self.worker.reconcile(uid, connection), self._settings.lease_seconds * 0.8)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("reconciling %s failed outside the worker: %s", uid, type(error).__name__)
+        finally:
+            self._wake_claims.set()
+
+    # --- observing ------------------------------------------------------------------------------
+
+    async def _observer_loop(self) -> None:
+        while True:
+            await self._wake_observer.wait()
+            await asyncio.sleep(OBSERVE_BATCH_SECONDS)
+            self._wake_observer.clear()
+            batch, self._dirty = self._dirty, {}
+            by_cluster: dict[str, list[uuid.UUID]] = {}
+            for uid, cluster in batch.items():
+                by_cluster.setdefault(cluster, []).append(uid)
+            for cluster, uids in by_cluster.items():
+                connection = self.connections.get(cluster)
+                if connection is None:
+                    continue
+                for start in range(0, len(uids), OBSERVE_BATCH_ROWS):
+                    chunk = uids[start : start + OBSERVE_BATCH_ROWS]
+                    try:
+                        await self.worker.observe(chunk, connection)
+                    except Exception as error:
+                        log.warning("observing %d rows failed: %s", len(chunk), type(error).__name__)
+                        for uid in chunk:
+                            self._dirty.setdefault(uid, cluster)
+            if self._dirty:
+                self._wake_observer.set()
+
+
+def _cluster_of(uid: uuid.UUID) -> Any:
+    return select(VirtualMachineRow.cluster).where(VirtualMachineRow.uid == uid)
+
+
+def _connect_error(error: Exception) -> str:
+    """Why a cluster cannot be reached, without echoing its kubeconfig."""
+    if isinstance(error, LookupError | ValueError):
+        return str(error)
+    status = getattr(error, "status", None)
+    if status is not None:
+        return f"the API server answered HTTP {status}"
+    if isinstance(error, TimeoutError):
+        return "timed out connecting to the API server"
+    return f"cannot connect to the API server ({type(error).__name__})"

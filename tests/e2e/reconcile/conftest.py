@@ -1,0 +1,130 @@
+"""Harrow with its reconciler against one kubesim per session, over real sockets (TLS to kubesim, gRPC to Harrow).
+
+Every test gets a fresh database and its own Kubernetes namespace, so tests
+sharing the simulated cluster never see each other's VMs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from typing import Any
+
+import grpc
+import pytest
+import yaml
+from harrow.v1 import virtual_machine_pb2 as vm_pb
+from kubernetes_asyncio import client, config
+
+from kubesim import KubeSim, KubeSimConfig
+from server.app import Endpoints, Harrow
+from server.config import ListenConfig, ReconcileConfig, Settings, WatchConfig
+from tests.e2e.clients import GrpcApi
+
+SCALE = 400.0
+_namespaces = itertools.count()
+
+
+@pytest.fixture(scope="session")
+async def sim() -> AsyncIterator[KubeSim]:
+    kubesim = KubeSim(KubeSimConfig(clock_scale=SCALE, bookmark_interval=40.0))
+    await kubesim.start()
+    yield kubesim
+    await kubesim.stop()
+
+
+@pytest.fixture(scope="session")
+async def kube(sim: KubeSim) -> AsyncIterator[client.ApiClient]:
+    """A kubectl-like client of our own, for out-of-band changes and for looking at the cluster."""
+    configuration = client.Configuration()
+    await config.load_kube_config_from_dict(sim.kubeconfig(), client_configuration=configuration)
+    async with client.ApiClient(configuration) as api:
+        yield api
+
+
+@pytest.fixture
+async def namespace(kube: client.ApiClient) -> str:
+    name = f"rc-{next(_namespaces)}"
+    await client.CoreV1Api(kube).create_namespace({"metadata": {"name": name}})
+    return name
+
+
+@dataclass
+class Instance:
+    app: Harrow
+    endpoints: Endpoints
+    api: GrpcApi
+
+
+Start = Callable[..., Awaitable[Instance]]
+
+
+@pytest.fixture
+async def start_harrow(database_url: str, sim: KubeSim) -> AsyncIterator[Start]:
+    """Starts Harrow instances on the test's database, all pointed at the session's kubesim."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**reconcile: Any) -> Instance:
+            settings = Settings(
+                listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
+                watch=WatchConfig(bookmark_seconds=0.5),
+                database_url=database_url,
+                database_pool_size=10,
+                reconcile=replace(
+                    ReconcileConfig(
+                        poll_seconds=0.2,
+                        lease_seconds=10.0,
+                        resync_seconds=30.0,
+                        backoff_base_seconds=0.1,
+                        backoff_max_seconds=1.0,
+                        operation_deadline_seconds=30.0,
+                    ),
+                    **reconcile,
+                ),
+            )
+            app = Harrow(settings, local_kubeconfig=yaml.safe_dump(sim.kubeconfig()))
+            endpoints = await app.start()
+            stack.push_async_callback(app.stop, 0)
+            channel = await stack.enter_async_context(grpc.aio.insecure_channel(endpoints.grpc))
+            return Instance(app, endpoints, GrpcApi(channel))
+
+        yield start
+
+
+@pytest.fixture
+async def harrow(start_harrow: Start) -> Instance:
+    return await start_harrow()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0, every: float = 0.05) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {within}s; last value {value!r}")
+        await asyncio.sleep(every)
+
+
+def small_vm(run_strategy: int = vm_pb.VirtualMachineSpec.ALWAYS) -> vm_pb.VirtualMachine:
+    return vm_pb.VirtualMachine(
+        labels={"team": "web"},
+        spec=vm_pb.VirtualMachineSpec(
+            cpu=vm_pb.CpuTopology(cores=1),
+            memory="1Gi",
+            run_strategy=run_strategy,
+            disks=[
+                vm_pb.Disk(
+                    name="root",
+                    boot_order=1,
+                    image=vm_pb.ImageSource(url="docker://quay.io/containerdisks/fedora:41", size="2Gi"),
+                )
+            ],
+            interfaces=[vm_pb.NetworkInterface(name="default", network="pod")],
+            cloud_init=vm_pb.CloudInit(user_data="#cloud-config\n"),
+        ),
+    )

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GOOGLE_PROTOS = $(shell $(PY) -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
 
-.PHONY: up test lint proto bench clean
+.PHONY: up test lint proto bench bench-smoke clean
 
 $(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ proto: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-smoke: $(STAMP)
+	$(PY) -m bench --smoke
 
 clean:
 	rm -rf $(VENV) .harrow .pytest_cache .mypy_cache .ruff_cache

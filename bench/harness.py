@@ -18,6 +18,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,23 @@ def postgres() -> Iterator[EmbeddedPostgres]:
         server.remove()
 
 
+@dataclass(frozen=True)
+class Endpoints:
+    grpc: str
+    rest: str
+
+
 @contextlib.asynccontextmanager
-async def harrow_process(database_url: str) -> AsyncIterator[str]:
-    """`harrow-server serve` on loopback; yields its gRPC endpoint once it answers."""
+async def harrow_process(database_url: str, **env_overrides: str) -> AsyncIterator[Endpoints]:
+    """`harrow-server serve` on loopback, reconciler off unless asked; yields its endpoints once it answers."""
     grpc_port, rest_port = free_port(), free_port()
-    env = {**os.environ, "HARROW_DATABASE_URL": database_url, "HARROW_DATABASE_POOL_SIZE": "20"}
+    env = {
+        **os.environ,
+        "HARROW_DATABASE_URL": database_url,
+        "HARROW_DATABASE_POOL_SIZE": "20",
+        "HARROW_RECONCILE": "off",
+        **env_overrides,
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -64,11 +77,11 @@ async def harrow_process(database_url: str) -> AsyncIterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    endpoint = f"127.0.0.1:{grpc_port}"
+    endpoints = Endpoints(grpc=f"127.0.0.1:{grpc_port}", rest=f"http://127.0.0.1:{rest_port}")
     try:
-        async with grpc.aio.insecure_channel(endpoint) as channel:
+        async with grpc.aio.insecure_channel(endpoints.grpc) as channel:
             await asyncio.wait_for(channel.channel_ready(), 60)
-        yield endpoint
+        yield endpoints
     finally:
         process.terminate()
         await process.wait()

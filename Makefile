@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GOOGLE_PROTOS = $(shell $(PY) -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
 
-.PHONY: up test lint proto bench bench-smoke clean
+.PHONY: up test lint proto sdk bench bench-smoke clean
 
 $(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	cd clients/python && ../../$(VENV)/bin/mypy --config-file pyproject.toml
 
 # googleapis-common-protos ships google/longrunning/operations.proto as operations_proto.proto
 # (the module it generates still registers the canonical name), so protoc gets a copy under that name.
@@ -32,6 +33,11 @@ proto: $(STAMP)
 	$(PY) -m grpc_tools.protoc -Iproto -I$(VENV)/proto-include -I$(GOOGLE_PROTOS) \
 		--python_out=clients/python --pyi_out=clients/python --grpc_python_out=clients/python \
 		proto/harrow/v1/*.proto
+
+# Typed SDK methods (clients/python/harrow/_services.py) from the stubs `make proto` wrote; raises the
+# SDK's minor version when the contract changed. Run after `make proto`.
+sdk: $(STAMP)
+	$(PY) clients/python/tools/generate_sdk.py
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.0.3 document, generated from the same HTTP bindings the transcoder serves.
+"""The OpenAPI 3.1 document, generated from the same HTTP bindings the transcoder serves.
 
 OpenAPI paths cannot express a variable that spans segments
 (`{name=clusters/*/namespaces/*}`), so each `*` in a variable becomes its own
@@ -6,6 +6,11 @@ path parameter named after the collection before it (`clusters/{cluster}`),
 and the operation says how they compose the request field. Query parameters
 are the request's remaining scalar fields, dotted for nested messages
 (`page.size`), named as the JSON mapping names them.
+
+Every operation lists the error statuses it can answer (AIP-193 mapping of
+the google.rpc codes, `server.api.errors.HTTP_STATUS`), each a shared
+component response with the `{"error": …}` body, so a client generated from
+the document knows which failures to expect where.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from server.api.rest.openapi_schemas import ANY_SCHEMA, Schema, SchemaRegistry, 
 from server.api.rest.path_template import Variable
 from server.api.rest.responses import JSON_TYPE, NDJSON_TYPE
 
-OPENAPI_VERSION = "3.0.3"
+OPENAPI_VERSION = "3.1.0"
 ERROR_SCHEMA = "ErrorResponse"
 
 
@@ -34,11 +39,15 @@ def openapi_document(bindings: list[HttpBinding], *, title: str = "Harrow API", 
         operation = _operation(binding, path_parameters, registry)
         paths.setdefault(path, {})[binding.http_method.lower()] = operation
     registry.schemas[ERROR_SCHEMA] = _error_schema()
+    used = sorted({status for item in paths.values() for op in item.values() for status in op["responses"]} - {"200"})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version},
         "paths": paths,
-        "components": {"schemas": dict(sorted(registry.schemas.items()))},
+        "components": {
+            "schemas": dict(sorted(registry.schemas.items())),
+            "responses": {_ERROR_RESPONSE_NAMES[status]: _error_response(status) for status in used},
+        },
     }
 
 
@@ -102,11 +111,43 @@ def _operation(binding: HttpBinding, path_parameters: list[Schema], registry: Sc
         }
     else:
         ok = {"description": "OK", "content": {JSON_TYPE: {"schema": response}}}
-    operation["responses"] = {
-        "200": ok,
-        "default": {"description": "An error.", "content": {JSON_TYPE: {"schema": ref(ERROR_SCHEMA)}}},
+    operation["responses"] = {"200": ok} | {
+        status: {"$ref": f"#/components/responses/{_ERROR_RESPONSE_NAMES[status]}"}
+        for status in _error_statuses(binding, path_parameters)
     }
     return operation
+
+
+# HTTP status → the google.rpc codes that answer with it (server.api.errors.HTTP_STATUS) and when.
+_ERRORS: dict[str, str] = {
+    "400": "INVALID_ARGUMENT (bad input; `BadRequest` names each field), FAILED_PRECONDITION (refused in the "
+    "resource's current state) or OUT_OF_RANGE.",
+    "401": "UNAUTHENTICATED: no valid credentials.",
+    "403": "PERMISSION_DENIED: the caller may not do this.",
+    "404": "NOT_FOUND: the named resource (or its parent) does not exist.",
+    "409": "ABORTED (the etag no longer matches: read again and retry) or ALREADY_EXISTS.",
+    "413": "RESOURCE_EXHAUSTED: the request body is over 4 MiB.",
+    "429": "RESOURCE_EXHAUSTED: a limit was reached; retry later.",
+    "500": "INTERNAL or UNKNOWN: a server fault; the message says nothing more.",
+    "503": "UNAVAILABLE: the database is unreachable; retry after the `RetryInfo` delay.",
+    "default": "Any other google.rpc.Status.",
+}
+_ERROR_RESPONSE_NAMES = {status: "Error" if status == "default" else f"Error{status}" for status in _ERRORS}
+
+
+def _error_statuses(binding: HttpBinding, path_parameters: list[Schema]) -> list[str]:
+    statuses = ["400", "401", "403"]
+    if path_parameters:
+        statuses.append("404")
+    if binding.http_method != "GET":
+        statuses.append("409")
+    if binding.body:
+        statuses.append("413")
+    return [*statuses, "429", "500", "503", "default"]
+
+
+def _error_response(status: str) -> Schema:
+    return {"description": _ERRORS[status], "content": {JSON_TYPE: {"schema": ref(ERROR_SCHEMA)}}}
 
 
 def _json_body(schema: Schema) -> Schema:

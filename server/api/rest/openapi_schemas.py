@@ -1,10 +1,12 @@
-"""OpenAPI 3.0 schemas for proto messages, in their proto3 JSON form.
+"""OpenAPI 3.1 (JSON Schema 2020-12) schemas for proto messages, in their proto3 JSON form.
 
 Schemas describe what goes over the wire, not the proto: 64-bit integers are
-strings, enums are their names, well-known types take their JSON shapes
-(Timestamp → date-time string, FieldMask → string, Struct → object, …).
-Each message and enum becomes one component named by its full proto name,
-added the first time it is referenced, so recursive types terminate.
+strings, enums are their names, bytes are base64, well-known types take their
+JSON shapes (Timestamp → date-time string, FieldMask → string, Struct →
+object, wrappers → the wrapped type or null, …). Each message and enum
+becomes one component named by its full proto name, added the first time it
+is referenced, so recursive types terminate. JSON Schema 2020-12 lets `$ref`
+have siblings, so an output-only message field is `{"$ref", "readOnly"}`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ _SCALARS: dict[int, Schema] = {
     _F.TYPE_FIXED64: {"type": "string", "format": "uint64"},
     _F.TYPE_BOOL: {"type": "boolean"},
     _F.TYPE_STRING: {"type": "string"},
-    _F.TYPE_BYTES: {"type": "string", "format": "byte"},
+    _F.TYPE_BYTES: {"type": "string", "contentEncoding": "base64"},
 }
 ANY_SCHEMA: Schema = {
     "type": "object",
@@ -83,7 +85,8 @@ class SchemaRegistry:
         if full_name in _WELL_KNOWN:
             return dict(_WELL_KNOWN[full_name])
         if full_name in SCALAR_WRAPPERS:
-            return {**_SCALARS[_WRAPPED_TYPES[descriptor.name]], "nullable": True}
+            wrapped = _SCALARS[_WRAPPED_TYPES[descriptor.name]]
+            return {**wrapped, "type": [wrapped["type"], "null"]}
         if full_name not in self.schemas:
             self.schemas[full_name] = {}
             self.schemas[full_name] = self.object_schema(descriptor, exclude=())
@@ -102,8 +105,7 @@ class SchemaRegistry:
             schema = {"type": "array", "items": schema}
         behaviors = field.GetOptions().Extensions[field_behavior_pb2.field_behavior]
         if field_behavior_pb2.OUTPUT_ONLY in behaviors:
-            read_only = {"allOf": [schema]} if "$ref" in schema else schema
-            schema = {**read_only, "readOnly": True}
+            schema = {**schema, "readOnly": True}
         return schema
 
     def single_value(self, field: FieldDescriptor) -> Schema:
@@ -116,7 +118,7 @@ class SchemaRegistry:
     def enum(self, descriptor: EnumDescriptor) -> Schema:
         full_name: str = descriptor.full_name
         if full_name == "google.protobuf.NullValue":
-            return {"nullable": True}
+            return {"type": "null"}
         if full_name not in self.schemas:
             self.schemas[full_name] = {"type": "string", "enum": [value.name for value in descriptor.values]}
         return ref(full_name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -70,9 +70,20 @@ def build_rest_app(servicers: Mapping[str, object], *, max_body_bytes: int = DEF
     routes = [_route(binding, servicers, max_body_bytes) for binding in bindings]
     document = json.dumps(openapi_document(bindings)).encode()
     routes.append(Route("GET", PathTemplate.parse(OPENAPI_PATH), DocumentEndpoint(document)))
-    app = web.Application(client_max_size=max_body_bytes)
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[_unrouted_as_json])
     app.router.add_route("*", "/{path:.*}", Dispatcher(routes).handle)
     return app
+
+
+@web.middleware
+async def _unrouted_as_json(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Paths aiohttp's router itself refuses (e.g. a segment holding a newline) get the API's error body too."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return error_response(UnknownPath(f"no API method at {request.path!r}"), "routing")
 
 
 def _service_descriptors(servicers: Mapping[str, object]) -> list[ServiceDescriptor]:

@@ -4,11 +4,15 @@ import re
 from typing import Any
 
 import pytest
+from google.protobuf import wrappers_pb2
 
 from server.api.rest.http_rules import http_bindings
 from server.api.rest.openapi import openapi_document
-from server.api.rest.transcoder import CONTRACT_FILES
+from server.api.rest.openapi_schemas import SchemaRegistry
+from server.api.rest.transcoder import CONTRACT_MODULES
 from tests.unit.api.rest.conftest import RestServer
+
+CONTRACT_FILES = [module.DESCRIPTOR for module in CONTRACT_MODULES]
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +30,11 @@ def refs(node: Any) -> list[str]:
     return []
 
 
-def test_document_passes_openapi_spec_validator(document: dict[str, Any]) -> None:
+def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     validator = pytest.importorskip("openapi_spec_validator")
 
-    validator.validate(document)
+    assert document["openapi"] == "3.1.0"
+    validator.validate(document, cls=validator.OpenAPIV31SpecValidator)
 
 
 def test_every_rpc_is_one_operation_with_declared_path_parameters(document: dict[str, Any]) -> None:
@@ -40,7 +45,7 @@ def test_every_rpc_is_one_operation_with_declared_path_parameters(document: dict
     }
 
     rpcs = [m for f in CONTRACT_FILES for s in f.services_by_name.values() for m in s.methods]
-    assert len(operations) == len(rpcs) == 17
+    assert len(operations) == len(rpcs)
     assert operations["VirtualMachineService_GetVirtualMachine"] == (
         "/v1/clusters/{cluster}/namespaces/{namespace}/virtualMachines/{virtualMachine}",
         "get",
@@ -59,8 +64,11 @@ def test_every_rpc_is_one_operation_with_declared_path_parameters(document: dict
 def test_every_reference_resolves(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
 
+    responses = document["components"]["responses"]
+
     for reference in refs(document):
-        assert reference.removeprefix("#/components/schemas/") in schemas
+        kind, _, name = reference.removeprefix("#/components/").partition("/")
+        assert name in {"schemas": schemas, "responses": responses}[kind]
 
 
 def test_query_parameters_bodies_and_responses(document: dict[str, Any]) -> None:
@@ -80,8 +88,21 @@ def test_query_parameters_bodies_and_responses(document: dict[str, Any]) -> None
     assert body == {"$ref": "#/components/schemas/harrow.v1.VirtualMachine"}
     ok = update["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/google.longrunning.Operation"}
-    error = update["responses"]["default"]["content"]["application/json"]["schema"]
-    assert error == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert set(update["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "429", "500", "503", "default"}
+    conflict = document["components"]["responses"]["Error409"]
+    assert "ABORTED" in conflict["description"]
+    assert conflict["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    listing = document["paths"]["/v1/clusters"]["get"]["responses"]
+    assert set(listing) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "429",
+        "500",
+        "503",
+        "default",
+    }  # nothing named, nothing written
 
     start = document["paths"][vm_path + ":start"]["post"]
     start_body = start["requestBody"]["content"]["application/json"]["schema"]
@@ -99,10 +120,7 @@ def test_message_schemas_follow_the_proto3_json_mapping(document: dict[str, Any]
     assert machine["labels"] == {"type": "object", "additionalProperties": {"type": "string"}}
     assert machine["createTime"] == {"type": "string", "format": "date-time", "readOnly": True}
     assert machine["generation"] == {"type": "string", "format": "int64", "readOnly": True}
-    assert machine["state"] == {
-        "allOf": [{"$ref": "#/components/schemas/harrow.v1.VirtualMachine.State"}],
-        "readOnly": True,
-    }
+    assert machine["state"] == {"$ref": "#/components/schemas/harrow.v1.VirtualMachine.State", "readOnly": True}
     assert machine["conditions"]["items"] == {"$ref": "#/components/schemas/harrow.v1.Condition"}
     assert schemas["harrow.v1.VirtualMachine.State"]["enum"][:2] == ["STATE_UNSPECIFIED", "STOPPED"]
     assert schemas["harrow.v1.Placement"]["properties"]["affinity"] == {
@@ -120,7 +138,7 @@ async def test_served_at_openapi_json(rest: RestServer) -> None:
         assert response.content_type == "application/json"
         served = await response.json()
 
-    assert served["openapi"] == "3.0.3"
+    assert served["openapi"] == "3.1.0"
     assert {op["operationId"] for item in served["paths"].values() for op in item.values()} == {
         f"VirtualMachineService_{name}"
         for name in (
@@ -136,4 +154,13 @@ async def test_served_at_openapi_json(rest: RestServer) -> None:
             "UnpauseVirtualMachine",
             "WatchVirtualMachines",
         )
+    }
+
+
+def test_wrappers_and_bytes_use_json_schema_2020_12_forms() -> None:
+    registry = SchemaRegistry()
+    assert registry.message(wrappers_pb2.Int32Value.DESCRIPTOR) == {"type": ["integer", "null"], "format": "int32"}
+    assert registry.message(wrappers_pb2.BytesValue.DESCRIPTOR) == {
+        "type": ["string", "null"],
+        "contentEncoding": "base64",
     }

@@ -1,0 +1,157 @@
+"""Every RPC of the contract → the permission it needs and the request field naming where it acts.
+
+Permissions are written out per method, so a new RPC is denied until someone
+decides what it needs (tests/unit/auth checks the table covers the contract
+exactly). The scope field is not written out: it is the first variable of
+the RPC's google.api.http path (`name`, `parent`, `ip_pool.name`, `pool`), the
+same field REST routes on, so the two cannot drift apart. RPCs without one
+act on the whole installation, except the few that filter what they return
+to what the caller may see (`OPEN`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pool
+from google.protobuf.message import Message
+from harrow.v1 import (  # noqa: F401  (imported to register the contract's services)
+    cluster_pb2,
+    ip_pool_pb2,
+    migration_pb2,
+    operations_pb2,
+    security_pb2,
+    virtual_machine_pb2,
+)
+
+from server.auth.policy import Permission
+
+READ, OPERATE, ADMIN = Permission.READ, Permission.OPERATE, Permission.ADMIN
+
+PERMISSIONS: dict[str, dict[str, Permission]] = {
+    "harrow.v1.VirtualMachineService": {
+        "GetVirtualMachine": READ,
+        "ListVirtualMachines": READ,
+        "WatchVirtualMachines": READ,
+        "CreateVirtualMachine": OPERATE,
+        "UpdateVirtualMachine": OPERATE,
+        "DeleteVirtualMachine": OPERATE,
+        "StartVirtualMachine": OPERATE,
+        "StopVirtualMachine": OPERATE,
+        "RestartVirtualMachine": OPERATE,
+        "PauseVirtualMachine": OPERATE,
+        "UnpauseVirtualMachine": OPERATE,
+    },
+    "harrow.v1.ClusterService": {
+        "GetCluster": READ,
+        "ListClusters": READ,
+        "CreateCluster": ADMIN,
+        "UpdateCluster": ADMIN,
+        "DeleteCluster": ADMIN,
+    },
+    "harrow.v1.OperationService": {
+        "GetOperation": READ,
+        "ListOperations": READ,
+        "WaitOperation": READ,
+        "CancelOperation": OPERATE,
+    },
+    "harrow.v1.IpPoolService": {
+        "GetIpPool": READ,
+        "ListIpPools": READ,
+        "CreateIpPool": ADMIN,
+        "UpdateIpPool": ADMIN,
+        "DeleteIpPool": ADMIN,
+        "AllocateIpAddress": OPERATE,
+        "SelectAndAllocateIpAddress": OPERATE,
+        "ReleaseIpAddress": OPERATE,
+        "GetIpAllocation": READ,
+        "ListIpAllocations": READ,
+        "ListIpAllocationEvents": READ,
+    },
+    "harrow.v1.MigrationService": {
+        "GetMigrationConfig": READ,
+        "UpdateMigrationConfig": ADMIN,
+        "GetMigrationPolicy": READ,
+        "ListMigrationPolicies": READ,
+        "CreateMigrationPolicy": ADMIN,
+        "UpdateMigrationPolicy": ADMIN,
+        "DeleteMigrationPolicy": ADMIN,
+        "ResolveMigrationPolicy": READ,
+        "ResolveVirtualMachineMigrationPolicy": READ,
+        "MigrateVirtualMachine": OPERATE,
+        "GetMigration": READ,
+        "ListMigrations": READ,
+        "CancelMigration": OPERATE,
+    },
+    "harrow.v1.SecurityService": {
+        "GetCallerIdentity": READ,
+        "GetPrincipal": ADMIN,
+        "ListPrincipals": ADMIN,
+        "CreatePrincipal": ADMIN,
+        "UpdatePrincipal": ADMIN,
+        "DeletePrincipal": ADMIN,
+        "CreateToken": ADMIN,
+        "ListTokens": ADMIN,
+        "RevokeToken": ADMIN,
+        "ListAuditRecords": ADMIN,
+    },
+}
+
+# Open to every authenticated caller: they return only what the caller may see.
+OPEN = frozenset(
+    {
+        "harrow.v1.ClusterService/ListClusters",
+        "harrow.v1.OperationService/ListOperations",
+        "harrow.v1.SecurityService/GetCallerIdentity",
+    }
+)
+
+# Readable by anyone holding a role anywhere in the named cluster: a namespace operator must see its cluster.
+CLUSTER_MEMBERS = frozenset({"harrow.v1.ClusterService/GetCluster"})
+
+_VARIABLE = re.compile(r"\{([a-z_.]+)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    permission: Permission
+    # Dotted request field holding the resource name the call acts on; None: the installation.
+    scope_field: str | None
+    open: bool
+    cluster_members: bool
+
+    @property
+    def mutating(self) -> bool:
+        return self.permission > Permission.READ
+
+    def resource(self, request: Message) -> str:
+        """The name the request acts on (the scope field's value), or "" when it has none."""
+        if self.scope_field is None:
+            return ""
+        value: object = request
+        for part in self.scope_field.split("."):
+            value = getattr(value, part)
+        return str(value)
+
+
+def _scope_field(service: str, method: str) -> str | None:
+    descriptor = descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
+    rule = descriptor.GetOptions().Extensions[annotations_pb2.http]
+    pattern = rule.WhichOneof("pattern")
+    found = _VARIABLE.search(getattr(rule, pattern)) if pattern else None
+    return found.group(1) if found else None
+
+
+def _build() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for service, methods in PERMISSIONS.items():
+        for method, permission in methods.items():
+            full = f"{service}/{method}"
+            rules[full] = Rule(full, permission, _scope_field(service, method), full in OPEN, full in CLUSTER_MEMBERS)
+    return rules
+
+
+RULES = _build()

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GOOGLE_PROTOS = $(shell $(PY) -c 'import google.api, os; print(os.path.dirname(os.path.dirname(google.api.__path__[0])))')
 
-.PHONY: up test lint proto sdk bench bench-smoke clean
+.PHONY: up test test-terraform terraform-provider lint proto sdk bench bench-smoke clean
 
 $(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,21 @@ $(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
 up: $(STAMP)
 	$(VENV)/bin/harrow-server up
 
-test: $(STAMP)
+test: $(STAMP) terraform-provider
 	$(PY) -m pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP) terraform-provider
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	cd clients/python && ../../$(VENV)/bin/mypy --config-file pyproject.toml
+	cd clients/terraform && ../../$(VENV)/bin/mypy --python-executable .venv/bin/python
+
+# The Terraform provider's own venv (clients/terraform/.venv): tf pins protobuf < 6; it also holds terraform 1.0.3.
+terraform-provider:
+	PYTHON=$(PYTHON) clients/terraform/install.sh
+
+test-terraform: $(STAMP) terraform-provider
+	$(PY) -m pytest -q tests/terraform
 
 # googleapis-common-protos ships google/longrunning/operations.proto as operations_proto.proto
 # (the module it generates still registers the canonical name), so protoc gets a copy under that name.
@@ -46,4 +54,4 @@ bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
 
 clean:
-	rm -rf $(VENV) .harrow .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) clients/terraform/.venv .harrow .pytest_cache .mypy_cache .ruff_cache

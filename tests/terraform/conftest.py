@@ -1,0 +1,152 @@
+"""The real terraform binary, offline, against a whole Harrow (reconciler, PostgreSQL, kubesim) over real sockets.
+
+Terraform finds the provider through a dev_overrides CLI config of our own (no registry, no
+`terraform init`); the machine's TF_CLI_CONFIG_FILE is never used. The provider's venv is built
+by clients/terraform/install.sh (what `make terraform-provider` runs); only when that cannot be
+built are these tests skipped, saying why.
+
+Harrow runs inside the test's event loop, so terraform is run as an asyncio subprocess: a
+blocking call would stop Harrow from answering its own provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import string
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.e2e.reconcile.conftest import eventually, harrow, kube, namespace, sim, start_harrow
+
+__all__ = ["eventually", "harrow", "kube", "namespace", "sim", "start_harrow"]
+
+ROOT = Path(__file__).resolve().parents[2]
+PROVIDER_DIR = ROOT / "clients" / "terraform"
+BIN = PROVIDER_DIR / ".venv" / "bin"
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class Terraform:
+    """One working directory, one configuration, the terraform CLI run as a user would."""
+
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.env = env
+
+    def write(self, template: str, **values: str) -> None:
+        """main.tf from `template`; `$name` placeholders are filled, HCL's own `${…}` is left alone."""
+        (self.workdir / "main.tf").write_text(string.Template(template).safe_substitute(values))
+
+    async def run(self, *args: str, expect: int | tuple[int, ...] = 0) -> Result:
+        process = await asyncio.create_subprocess_exec(
+            str(BIN / "terraform"),
+            *args,
+            "-no-color",
+            cwd=self.workdir,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        result = Result(process.returncode or 0, out.decode(), err.decode())
+        expected = (expect,) if isinstance(expect, int) else expect
+        assert result.code in expected, f"terraform {' '.join(args)} exited {result.code}:\n{result.out}{result.err}"
+        return result
+
+    async def apply(self, *args: str) -> Result:
+        return await self.run("apply", "-auto-approve", "-input=false", *args)
+
+    async def apply_failing(self) -> Result:
+        return await self.run("apply", "-auto-approve", "-input=false", expect=1)
+
+    async def plan_is_empty(self) -> bool:
+        """`plan -detailed-exitcode`: 0 is no changes, 2 is changes."""
+        result = await self.run("plan", "-detailed-exitcode", "-input=false", expect=(0, 2))
+        return result.code == 0
+
+    async def outputs(self) -> dict[str, Any]:
+        result = await self.run("output", "-json")
+        return {name: output["value"] for name, output in json.loads(result.out).items()}
+
+
+def _provider_built() -> str | None:
+    """Builds the provider venv if needed; the reason it cannot be built, or None."""
+    try:
+        subprocess.run([str(PROVIDER_DIR / "install.sh")], check=True, capture_output=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as error:
+        output = getattr(error, "stderr", b"") or b""
+        return f"the terraform provider venv cannot be built ({error}): {output.decode()[-2000:]}"
+    if not (BIN / "terraform").exists() or not (BIN / "terraform-provider-harrow").exists():
+        return "clients/terraform/install.sh ran but left no terraform or terraform-provider-harrow in .venv/bin"
+    return None
+
+
+@pytest.fixture(scope="session")
+def provider_bin() -> Path:
+    reason = _provider_built()
+    if reason is not None:
+        pytest.skip(reason)
+    return BIN
+
+
+@pytest.fixture
+def terraform_env(provider_bin: Path, tmp_path: Path) -> dict[str, str]:
+    cli_config = tmp_path / "terraform.rc"
+    overrides = f'dev_overrides {{\n    "harrow.io/harrow/harrow" = "{provider_bin}"\n  }}'
+    cli_config.write_text(f"provider_installation {{\n  {overrides}\n  direct {{}}\n}}\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TF_", "HARROW_"))}
+    env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    return env
+
+
+@pytest.fixture
+def terraform(terraform_env: dict[str, str], harrow: Any, tmp_path: Path) -> Terraform:
+    """terraform in a fresh directory, its provider pointed (through HARROW_ENDPOINT) at the test's Harrow."""
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    return Terraform(workdir, {**terraform_env, "HARROW_ENDPOINT": harrow.endpoints.rest})
+
+
+@pytest.fixture
+async def rest(harrow: Any) -> AsyncIterator[Rest]:
+    async with aiohttp.ClientSession() as session:
+        yield Rest(session, harrow.endpoints.rest)
+
+
+class Rest:
+    """Harrow's REST API as the test itself uses it: to look, and to change things behind Terraform's back."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        self._session = session
+        self._base = base
+
+    async def get(self, name: str) -> tuple[int, dict[str, Any]]:
+        async with self._session.get(f"{self._base}/v1/{name}") as response:
+            return response.status, await response.json()
+
+    async def patch(self, name: str, body: dict[str, Any], mask: str) -> dict[str, Any]:
+        async with self._session.patch(f"{self._base}/v1/{name}", params={"updateMask": mask}, json=body) as answer:
+            assert answer.status == 200, await answer.text()
+            return dict(await answer.json())
+
+    async def delete(self, name: str) -> None:
+        async with self._session.delete(f"{self._base}/v1/{name}") as answer:
+            assert answer.status == 200, await answer.text()
+
+    async def wait(self, operation: dict[str, Any]) -> None:
+        async with self._session.post(f"{self._base}/v1/{operation['name']}:wait", json={"timeout": "30s"}) as answer:
+            assert (await answer.json()).get("done"), "the operation did not finish"

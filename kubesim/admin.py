@@ -1,7 +1,7 @@
 """The ``/kubesim/`` admin API: what an operator or a chaos test does to a cluster.
 
-It sits behind the same bearer token as the Kubernetes API and is plain
-JSON, so ``curl`` is enough:
+It answers the admin token (the one in the kubeconfig kubesim writes; a
+service account's token gets 403) and is plain JSON, so ``curl`` is enough:
 
 - ``POST /kubesim/nodes/{node}/{cordon|uncordon|drain|fail|recover}``; drain answers which VMIs it
   ``migrated``, ``deleted`` and ``blocked`` (evictionStrategy, see ``controllers/nodes.py``)

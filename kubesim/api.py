@@ -25,6 +25,7 @@ from . import discovery, errors, protobuf
 from .errors import ApiError
 from .faults import Faults
 from .patch import json_patch, merge_patch
+from .rbac import Attributes, Rbac, User
 from .resources import Resource, lookup
 from .selectors import field_selector, label_selector
 from .store import Event, Store, Watcher
@@ -35,6 +36,7 @@ SubresourceHandler = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 VerbHandler = Callable[[web.Request, "Target"], Awaitable[web.StreamResponse]]
 
 PUBLIC = ("/version", "/version/", "/healthz", "/livez", "/readyz")
+USER = web.RequestKey("user", User)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class Api:
     def __init__(
         self,
         store: Store,
-        token: str,
+        rbac: Rbac,
         faults: Faults,
         kubernetes_version: str,
         bookmark_seconds: float,
@@ -83,7 +85,7 @@ class Api:
     ) -> None:
         self.store = store
         self.printer = printer
-        self.token = token
+        self.rbac = rbac
         self.faults = faults
         self.kubernetes_version = kubernetes_version
         self.bookmark_seconds = bookmark_seconds
@@ -129,8 +131,14 @@ class Api:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in PUBLIC and request.headers.get("Authorization") != f"Bearer {self.token}":
+        if request.path in PUBLIC:
+            return await handler(request)
+        user = self.rbac.authenticate(request.headers.get("Authorization"))
+        if user is None:
             raise ApiError(401, "Unauthorized")
+        if request.path.startswith("/kubesim/") and not user.admin:
+            raise ApiError(403, f'User "{user.name}" cannot use the kubesim admin API')
+        request[USER] = user
         return await handler(request)
 
     async def _version(self, request: web.Request) -> web.Response:
@@ -182,9 +190,12 @@ class Api:
         target = self._parse(group, ver, segs)
         if group == "subresources.kubevirt.io":
             return await self._kubevirt_subresource(request, target)
+        if (group, target.plural, target.sub, request.method) == ("", "serviceaccounts", "token", "POST"):
+            return await self._token_request(request, target)
         if target.res is None:
             raise ApiError(404, "the server could not find the requested resource")
         verb = self._verb(request, target)
+        self._authorize(request, verb, target)
         delay = self.faults.latency(verb, target.plural)
         if delay:
             await asyncio.sleep(delay)
@@ -206,6 +217,27 @@ class Api:
         if res is not None and res.namespaced and not ns and name:
             res = None
         return Target(group, ver, res, plural, ns, name, sub)
+
+    def _authorize(self, request: web.Request, verb: str, t: Target) -> None:
+        attributes = Attributes(verb, t.group, t.plural, t.sub or "", t.namespace, t.name)
+        self.rbac.authorize(request[USER], attributes)
+
+    async def _token_request(self, request: web.Request, t: Target) -> web.Response:
+        """TokenRequest (``kubectl create token NAME``): a bearer token for a service account.
+
+        The request's spec (audiences, expiry; kubectl sends it as protobuf) is not read: kubesim's tokens
+        live as long as their ServiceAccount.
+        """
+        self._authorize(request, "create", t)
+        token = self.rbac.mint(t.namespace, t.name)
+        review = {
+            "kind": "TokenRequest",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": t.name, "namespace": t.namespace},
+            "spec": {},
+            "status": {"token": token, "expirationTimestamp": "2099-01-01T00:00:00Z"},
+        }
+        return _json(review, 201)
 
     @staticmethod
     def _verb(request: web.Request, t: Target) -> str:
@@ -508,6 +540,7 @@ class Api:
         handler = self.subresources.get((t.plural, t.sub))
         if handler is None:
             raise ApiError(404, "the server could not find the requested resource")
+        self._authorize(request, "update", t)
         self.faults.check("update", f"{t.plural}/{t.sub}")
         body = await self._body(request) if request.can_read_body else None
         await handler(t.namespace, t.name, body if isinstance(body, dict) else {})

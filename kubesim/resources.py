@@ -42,6 +42,9 @@ class Resource:
         return self.kind.lower()
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
 def _core(plural: str, kind: str, namespaced: bool, short: tuple[str, ...], status: bool) -> Resource:
     return Resource("", "v1", plural, kind, namespaced, short, status, generation=False)
 
@@ -53,6 +56,11 @@ RESOURCES: tuple[Resource, ...] = (
     _core("persistentvolumeclaims", "PersistentVolumeClaim", True, ("pvc",), True),
     _core("secrets", "Secret", True, (), False),
     _core("events", "Event", True, ("ev",), False),
+    _core("serviceaccounts", "ServiceAccount", True, ("sa",), False),
+    Resource(RBAC_GROUP, "v1", "clusterroles", "ClusterRole", False, generation=False),
+    Resource(RBAC_GROUP, "v1", "clusterrolebindings", "ClusterRoleBinding", False, generation=False),
+    Resource(RBAC_GROUP, "v1", "roles", "Role", True, generation=False),
+    Resource(RBAC_GROUP, "v1", "rolebindings", "RoleBinding", True, generation=False),
     Resource("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), generation=False),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", True, generation=False),
     Resource(

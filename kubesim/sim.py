@@ -21,6 +21,7 @@ from .clock import Clock
 from .config import KubeSimConfig
 from .controllers import Controllers
 from .faults import Faults
+from .rbac import Rbac
 from .schema import bundled
 from .store import Store
 from .tables import Printer
@@ -53,9 +54,10 @@ class KubeSim:
             },
         )
         self.faults = Faults()
+        self.rbac = Rbac(self.store, self.token)
         self.api = Api(
             self.store,
-            self.token,
+            self.rbac,
             self.faults,
             self.config.kubernetes_version,
             self.config.bookmark_interval / self.config.clock_scale,
@@ -97,7 +99,12 @@ class KubeSim:
             await self._runner.cleanup()
             self._runner = None
 
-    def kubeconfig(self, context: str = "kubesim") -> dict[str, object]:
+    def token_for(self, namespace: str, service_account: str) -> str:
+        """A token for an existing ServiceAccount: its requests are held to the roles bound to it (``rbac.py``)."""
+        return self.rbac.mint(namespace, service_account)
+
+    def kubeconfig(self, context: str = "kubesim", token: str | None = None) -> dict[str, object]:
+        """A kubeconfig for this cluster: the admin token, or `token` (e.g. one from `token_for`)."""
         return {
             "apiVersion": "v1",
             "kind": "Config",
@@ -112,7 +119,7 @@ class KubeSim:
                     },
                 }
             ],
-            "users": [{"name": context, "user": {"token": self.token}}],
+            "users": [{"name": context, "user": {"token": token or self.token}}],
             "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}],
         }
 

@@ -83,7 +83,7 @@ def _created(obj: Obj) -> str | None:
 
 
 AGE_CELL: tuple[str, str, Cell] = ("Age", "string", _created)
-BUILT_IN_GROUPS = ("", "storage.k8s.io", "coordination.k8s.io")
+BUILT_IN_GROUPS = ("", "storage.k8s.io", "coordination.k8s.io", "rbac.authorization.k8s.io")
 
 # Shortened from kubernetes pkg/printers/internalversion/printers.go; (header, type, cell), Age where kubectl has it.
 CORE: dict[str, list[tuple[str, str, Cell]]] = {

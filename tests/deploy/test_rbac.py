@@ -1,0 +1,367 @@
+"""The ClusterRole in deploy/k8s/rbac.yaml is enough for Harrow's reconciler, and every part of it is needed.
+
+kubesim enforces RBAC for service-account tokens (kubesim/rbac.py). Each case
+gets a kubesim of its own, a ServiceAccount, the deployed ClusterRole (or the
+role with one verb, resource or resourceName taken out) bound to it, and a
+Harrow cluster registered with a kubeconfig for that account's token. The
+scenario then drives a VM life through the API (adopt an existing VM, create,
+stop, start, restart, pause, unpause, start and stop a Manual VM, delete) and
+an IP pool's (adopt an existing IPPool, create, update, delete). With
+the full role it completes and the cluster refuses nothing; without any one
+permission it stops at some step (the cluster becomes unreachable, or a VM
+shows `Reconciled=False` with the cluster's 403) and kubesim logged the
+refusal of exactly that permission. All cases run at once, each with a Harrow
+and a database of its own (a Harrow connects its clusters one after another, so
+a cluster that hangs would hold up the others), and the module takes about as
+long as its slowest case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+import pytest
+import yaml
+from google.longrunning import operations_pb2
+from google.protobuf import field_mask_pb2
+from harrow.v1 import cluster_pb2, ip_pool_pb2
+from harrow.v1 import virtual_machine_pb2 as vm_pb
+from kubernetes_asyncio import client, config
+
+from kubesim import KubeSim, KubeSimConfig
+from server.app import Harrow
+from server.config import AuthConfig, ListenConfig, ReconcileConfig, Settings, WatchConfig
+from tests.e2e.clients import ApiError, GrpcApi
+
+RBAC_YAML = Path(__file__).parents[2] / "deploy" / "k8s" / "rbac.yaml"
+STEP_SECONDS = 12.0
+VMS = "VirtualMachineService"
+POOLS = "IpPoolService"
+ALWAYS, MANUAL = vm_pb.VirtualMachineSpec.ALWAYS, vm_pb.VirtualMachineSpec.MANUAL
+
+
+def deployed_role() -> dict[str, Any]:
+    documents = [doc for doc in yaml.safe_load_all(RBAC_YAML.read_text()) if doc]
+    return next(doc for doc in documents if doc["kind"] == "ClusterRole")
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One permission taken out of the role: an entry of one rule's verbs, resources or resourceNames."""
+
+    rule: int
+    key: str
+    value: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}-{self.key}-{self.value}"
+
+    def apply(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        changed = copy.deepcopy(rules)
+        changed[self.rule][self.key].remove(self.value)
+        if not changed[self.rule][self.key]:
+            del changed[self.rule]
+        return changed
+
+    def refusal(self, rules: list[dict[str, Any]]) -> str:
+        """What kubesim's refusal of this permission says (rbac.py words it as the apiserver does)."""
+        rule = rules[self.rule]
+        if self.key == "resourceNames":
+            return f'{rule["resources"][0]}.{rule["apiGroups"][0]} "{self.value}" is forbidden'
+        verbs = [self.value] if self.key == "verbs" else rule["verbs"]
+        resources = [self.value] if self.key == "resources" else rule["resources"]
+        return f'cannot {verbs[0]} resource "{resources[0]}" in API group "{rule["apiGroups"][0]}"'
+
+
+def removals(rules: list[dict[str, Any]]) -> list[Removal]:
+    """Each entry of a list with several; a rule whose lists all have one entry is removed whole (once)."""
+    found = []
+    for index, rule in enumerate(rules):
+        several = [key for key in ("verbs", "resources", "resourceNames") if len(rule.get(key) or []) > 1]
+        found += [Removal(index, key, value) for key in several for value in rule[key]]
+        if not several:
+            found.append(Removal(index, "verbs", rule["verbs"][0]))
+    return found
+
+
+RULES: list[dict[str, Any]] = deployed_role()["rules"]
+REMOVALS = removals(RULES)
+
+
+class Broken(Exception):
+    """The scenario could not go on: which step, and what Harrow showed."""
+
+
+@dataclass
+class Outcome:
+    broken: str | None
+    refusals: list[str] = field(default_factory=list)
+
+
+class Scenario:
+    def __init__(self, api: GrpcApi, kube: client.ApiClient, cluster: str, namespace: str):
+        self.api = api
+        self.kube = kube
+        self.cluster = cluster
+        self.parent = f"clusters/{cluster}/namespaces/{namespace}"
+        self.namespace = namespace
+
+    async def run(self) -> None:
+        await self._until("cluster READY", self._cluster_ready)
+        await self._adopt("adopted")
+        await self._create("web", ALWAYS)
+        for verb in ("Stop", "Start", "Restart", "Pause", "Unpause"):
+            await self._verb("web", verb)
+        await self._create("manual", MANUAL)
+        for verb in ("Start", "Stop"):
+            await self._verb("manual", verb)
+        await self._finish("delete web", await self._call("Delete", "web"), self._name("web"))
+        await self._adopt_pool("adopted-pool")
+        await self._create_pool("lan", "10.0.0.0/24")
+        spec = ip_pool_pb2.IpPoolSpec(description="the LAN", ranges=[ip_pool_pb2.IpRange(subnet="10.0.0.0/24")])
+        pool = ip_pool_pb2.IpPool(name=self._pool("lan"), spec=spec)
+        update = ip_pool_pb2.UpdateIpPoolRequest(ip_pool=pool, update_mask=field_mask_pb2.FieldMask(paths=["spec"]))
+        await self._finish("update pool", await self.api.call(POOLS, "UpdateIpPool", update), self._pool("lan"))
+        delete = ip_pool_pb2.DeleteIpPoolRequest(name=self._pool("lan"))
+        await self._finish("delete pool", await self.api.call(POOLS, "DeleteIpPool", delete), self._pool("lan"))
+
+    async def _cluster_ready(self) -> bool:
+        cluster = await self.api.call(
+            "ClusterService", "GetCluster", cluster_pb2.GetClusterRequest(name=f"clusters/{self.cluster}")
+        )
+        return bool(cluster.state == cluster_pb2.Cluster.READY)
+
+    async def _adopt(self, vm_id: str) -> None:
+        """A VM of that name already on the cluster (Harrow's create answers 409 and it takes the object over)."""
+        existing = {
+            "apiVersion": "kubevirt.io/v1",
+            "kind": "VirtualMachine",
+            "metadata": {"name": vm_id},
+            "spec": {"runStrategy": "Halted", "template": {"spec": {"domain": {"devices": {}}}}},
+        }
+        await client.CustomObjectsApi(self.kube).create_namespaced_custom_object(
+            "kubevirt.io", "v1", self.namespace, "virtualmachines", existing
+        )
+        await self._create(vm_id, ALWAYS)
+
+    async def _create(self, vm_id: str, run_strategy: int) -> None:
+        request = vm_pb.CreateVirtualMachineRequest(
+            parent=self.parent, virtual_machine_id=vm_id, virtual_machine=small_vm(run_strategy)
+        )
+        operation = await self.api.call(VMS, "CreateVirtualMachine", request)
+        await self._finish(f"create {vm_id}", operation, self._name(vm_id))
+
+    async def _verb(self, vm_id: str, verb: str) -> None:
+        await self._finish(f"{verb.lower()} {vm_id}", await self._call(verb, vm_id), self._name(vm_id))
+
+    async def _adopt_pool(self, pool_id: str) -> None:
+        existing = {
+            "apiVersion": "loadbalancer.harvesterhci.io/v1beta1",
+            "kind": "IPPool",
+            "metadata": {"name": pool_id},
+            "spec": {"ranges": [{"subnet": "10.9.0.0/24"}]},
+        }
+        await client.CustomObjectsApi(self.kube).create_cluster_custom_object(
+            "loadbalancer.harvesterhci.io", "v1beta1", "ippools", existing
+        )
+        await self._create_pool(pool_id, "10.9.0.0/24")
+
+    async def _create_pool(self, pool_id: str, subnet: str) -> None:
+        pool = ip_pool_pb2.IpPool(spec=ip_pool_pb2.IpPoolSpec(ranges=[ip_pool_pb2.IpRange(subnet=subnet)]))
+        request = ip_pool_pb2.CreateIpPoolRequest(parent=f"clusters/{self.cluster}", ip_pool_id=pool_id, ip_pool=pool)
+        operation = await self.api.call(POOLS, "CreateIpPool", request)
+        await self._finish(f"create pool {pool_id}", operation, self._pool(pool_id))
+
+    def _pool(self, pool_id: str) -> str:
+        return f"clusters/{self.cluster}/ipPools/{pool_id}"
+
+    async def _call(self, verb: str, vm_id: str) -> operations_pb2.Operation:
+        request_type = getattr(vm_pb, f"{verb}VirtualMachineRequest")
+        return await self.api.call(VMS, f"{verb}VirtualMachine", request_type(name=self._name(vm_id)))
+
+    def _name(self, vm_id: str) -> str:
+        return f"{self.parent}/virtualMachines/{vm_id}"
+
+    async def _finish(self, step: str, operation: operations_pb2.Operation, resource: str) -> None:
+        async def done() -> bool:
+            current = await self.api.call(
+                "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)
+            )
+            if current.done:
+                if current.HasField("error"):
+                    raise Broken(f"{step}: {current.error.message}")
+                return True
+            await self._refused(step, resource)
+            return False
+
+        await self._until(step, done)
+
+    async def _refused(self, step: str, resource: str) -> None:
+        """Fail at once when Harrow shows the cluster refused it, rather than waiting for the step's deadline."""
+        try:
+            if "/ipPools/" in resource:
+                shown = await self.api.call(POOLS, "GetIpPool", ip_pool_pb2.GetIpPoolRequest(name=resource))
+            else:
+                shown = await self.api.call(VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=resource))
+        except ApiError as error:
+            if error.code == "NOT_FOUND":  # deleted and purged between the two reads: the Operation is done
+                return
+            raise
+        for condition in shown.conditions:
+            if condition.type == "Reconciled" and "HTTP 403" in condition.message:
+                raise Broken(f"{step}: Reconciled=False {condition.reason}: {condition.message}")
+        if not await self._cluster_ready():
+            raise Broken(f"{step}: cluster {self.cluster} is no longer READY")
+
+    async def _until(self, step: str, check: Callable[[], Awaitable[bool]]) -> None:
+        deadline = asyncio.get_running_loop().time() + STEP_SECONDS
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise Broken(f"{step}: not done within {STEP_SECONDS}s")
+            await asyncio.sleep(0.1)
+
+
+def small_vm(run_strategy: int) -> vm_pb.VirtualMachine:
+    return vm_pb.VirtualMachine(
+        spec=vm_pb.VirtualMachineSpec(
+            cpu=vm_pb.CpuTopology(cores=1),
+            memory="1Gi",
+            run_strategy=run_strategy,
+            disks=[
+                vm_pb.Disk(
+                    name="root",
+                    boot_order=1,
+                    image=vm_pb.ImageSource(url="docker://quay.io/containerdisks/fedora:41", size="2Gi"),
+                )
+            ],
+            interfaces=[vm_pb.NetworkInterface(name="default", network="pod")],
+        ),
+    )
+
+
+async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]]) -> Outcome:
+    """A Harrow and a cluster whose only credentials are a service account bound to `rules`; the scenario on it."""
+    async with AsyncExitStack() as stack:
+        api = GrpcApi(
+            await stack.enter_async_context(harrow(await stack.enter_async_context(database(postgres, template))))
+        )
+        sim = KubeSim(KubeSimConfig(clock_scale=400.0, bookmark_interval=40.0))
+        await sim.start()
+        stack.push_async_callback(sim.stop)
+        admin_config = client.Configuration()
+        await config.load_kube_config_from_dict(sim.kubeconfig(), client_configuration=admin_config)
+        kube = await stack.enter_async_context(client.ApiClient(admin_config))
+        namespace = "harrow"
+        await client.CoreV1Api(kube).create_namespace({"metadata": {"name": namespace}})
+        for document in yaml.safe_load_all(RBAC_YAML.read_text()):
+            await create(kube, {**document, "rules": rules} if document["kind"] == "ClusterRole" else document)
+        kubeconfig = yaml.safe_dump(sim.kubeconfig(token=sim.token_for(namespace, "harrow")))
+        cluster = "rbac"
+        await api.call(
+            "ClusterService",
+            "CreateCluster",
+            cluster_pb2.CreateClusterRequest(cluster_id=cluster, cluster=cluster_pb2.Cluster(kubeconfig=kubeconfig)),
+        )
+        try:
+            await Scenario(api, kube, cluster, namespace).run()
+        except Broken as broken:
+            return Outcome(str(broken), list(sim.rbac.denials))
+        return Outcome(None, list(sim.rbac.denials))
+
+
+async def create(kube: client.ApiClient, document: dict[str, Any]) -> None:
+    if document["kind"] == "ServiceAccount":
+        await client.CoreV1Api(kube).create_namespaced_service_account(document["metadata"]["namespace"], document)
+    else:
+        plural = {"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings"}[document["kind"]]
+        await client.CustomObjectsApi(kube).create_cluster_custom_object(
+            "rbac.authorization.k8s.io", "v1", plural, document
+        )
+
+
+@asynccontextmanager
+async def database(postgres: Any, template: str) -> AsyncIterator[str]:
+    name = f"rbac_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(postgres.url())
+    try:
+        await connection.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    finally:
+        await connection.close()
+    yield postgres.url(name)
+    connection = await asyncpg.connect(postgres.url())
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def harrow(database_url: str) -> AsyncIterator[grpc.aio.Channel]:
+    settings = Settings(
+        listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
+        watch=WatchConfig(bookmark_seconds=0.5),
+        database_url=database_url,
+        database_pool_size=3,
+        auth=AuthConfig(authenticate=False),
+        reconcile=ReconcileConfig(
+            poll_seconds=0.2,
+            lease_seconds=10.0,
+            resync_seconds=30.0,
+            backoff_base_seconds=0.1,
+            backoff_max_seconds=1.0,
+            operation_deadline_seconds=60.0,
+            cluster_refresh_seconds=1.0,
+        ),
+    )
+    app = Harrow(settings)
+    endpoints = await app.start()
+    try:
+        async with grpc.aio.insecure_channel(endpoints.grpc) as channel:
+            yield channel
+    finally:
+        await app.stop(grace_seconds=0)
+
+
+@pytest.fixture(scope="module")
+async def outcomes(postgres: Any, template_database: str) -> dict[str, Outcome]:
+    """Every case at once: the full role ("full") and the role without each permission."""
+    cases = [("full", RULES), *((removal.id, removal.apply(RULES)) for removal in REMOVALS)]
+    results = await asyncio.gather(
+        *(run_case(postgres, template_database, rules) for _, rules in cases), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return {
+        case_id: outcome for (case_id, _), outcome in zip(cases, results, strict=True) if isinstance(outcome, Outcome)
+    }
+
+
+async def test_the_deployed_cluster_role_runs_a_vm_through_its_whole_life(outcomes: dict[str, Outcome]) -> None:
+    full = outcomes["full"]
+    assert full.broken is None, full.broken
+    assert full.refusals == []
+
+
+@pytest.mark.parametrize("removal", REMOVALS, ids=[removal.id for removal in REMOVALS])
+async def test_without_any_one_permission_something_breaks(removal: Removal, outcomes: dict[str, Outcome]) -> None:
+    outcome = outcomes[removal.id]
+    assert outcome.broken is not None, f"nothing broke without {removal.id}: the permission is idle"
+    expected = removal.refusal(RULES)
+    assert any(expected in refusal for refusal in outcome.refusals), (expected, outcome.refusals)
+
+
+def test_every_permission_of_the_role_is_covered() -> None:
+    """The least-privilege proof is only as good as the list of removals: each rule contributes at least one."""
+    assert {removal.rule for removal in REMOVALS} == set(range(len(RULES)))
+    assert all(set(rule) <= {"apiGroups", "resources", "verbs", "resourceNames"} for rule in RULES)

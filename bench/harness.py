@@ -60,6 +60,7 @@ async def harrow_process(database_url: str, **env_overrides: str) -> AsyncIterat
         "HARROW_DATABASE_URL": database_url,
         "HARROW_DATABASE_POOL_SIZE": "20",
         "HARROW_RECONCILE": "off",
+        "HARROW_AUTH": "off",
         **env_overrides,
     }
     process = await asyncio.create_subprocess_exec(
@@ -67,6 +68,7 @@ async def harrow_process(database_url: str, **env_overrides: str) -> AsyncIterat
         "-m",
         "server.cli",
         "serve",
+        "--insecure",
         "--host",
         "127.0.0.1",
         "--grpc-port",

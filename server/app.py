@@ -5,6 +5,8 @@ order: health goes NOT_SERVING, gRPC drains in-flight calls for a grace
 period, REST closes, the reconciler lets go of its clusters, the change feed
 stops, the pool closes. Under `up`, `local_kubeconfig` points
 `clusters/local` at the embedded cluster before the reconciler starts.
+Both transports get the same guarded servicers (server.auth.guard), so every
+RPC is authenticated, authorized and audited the same way on each.
 """
 
 from __future__ import annotations
@@ -24,16 +26,22 @@ from server.api.grpc.servicers import (
     IpPoolServicer,
     MigrationServicer,
     OperationServicer,
+    SecurityServicer,
     VirtualMachineServicer,
 )
 from server.api.rest import build_rest_app
+from server.auth import tls
+from server.auth.guard import Guard, guard_servicers
+from server.auth.secret_box import SecretBox
 from server.config import Settings
+from server.observability import Observability
 from server.reconcile.engine import Reconciler
-from server.services.clusters import ClusterService, point_local
+from server.services.clusters import ClusterService, point_local, seal_stored_kubeconfigs
 from server.services.common import now
 from server.services.ip_pools import IpPoolService
 from server.services.migrations import MigrationService
 from server.services.operations import OperationService
+from server.services.security import SecurityService
 from server.services.virtual_machines import VirtualMachineService
 from storage.changefeed import ChangeFeed
 from storage.db import Database
@@ -55,38 +63,64 @@ class Harrow:
         self.settings = settings
         self._local_kubeconfig = local_kubeconfig
         self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        self.reconciler = Reconciler(self.db, settings.reconcile) if settings.reconcile.enabled else None
+        self.secrets = SecretBox(settings.auth.secret_key)
+        self.reconciler = Reconciler(self.db, settings.reconcile, self.secrets) if settings.reconcile.enabled else None
         self.feed = ChangeFeed(self.db)
-        self.servicers: dict[str, object] = {
+        servicers: dict[str, object] = {
             "harrow.v1.VirtualMachineService": VirtualMachineServicer(
                 VirtualMachineService(self.db, self.feed, bookmark_seconds=settings.watch.bookmark_seconds)
             ),
-            "harrow.v1.ClusterService": ClusterServicer(ClusterService(self.db)),
+            "harrow.v1.ClusterService": ClusterServicer(ClusterService(self.db, self.secrets)),
             "harrow.v1.OperationService": OperationServicer(OperationService(self.db)),
             "harrow.v1.IpPoolService": IpPoolServicer(IpPoolService(self.db)),
             "harrow.v1.MigrationService": MigrationServicer(MigrationService(self.db)),
+            "harrow.v1.SecurityService": SecurityServicer(SecurityService(self.db)),
         }
+        self.servicers = guard_servicers(servicers, Guard(self.db, authenticate_calls=settings.auth.authenticate))
+        self.observability = Observability(self.db, self.reconciler)
         self._grpc: grpc.aio.Server | None = None
         self._health: health.aio.HealthServicer | None = None
         self._rest: web.AppRunner | None = None
         self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> Endpoints:
-        listen = self.settings.listen
+        listen, files = self.settings.listen, self.settings.auth.tls
+        self._warn_if_unprotected()
+        if await seal_stored_kubeconfigs(self.db, self.secrets):
+            log.info("sealed kubeconfigs stored before a secret key was configured")
         await self.feed.start()
-        self._grpc, self._health, grpc_port = await build_grpc_server(self.servicers, listen.host, listen.grpc_port)
+        credentials = tls.grpc_credentials(files) if files is not None else None
+        self._grpc, self._health, grpc_port = await build_grpc_server(
+            self.servicers, listen.host, listen.grpc_port, credentials, [self.observability.grpc_interceptor]
+        )
         await self._grpc.start()
-        self._rest = web.AppRunner(build_rest_app(self.servicers), handle_signals=False, access_log=None)
+        rest_app = build_rest_app(
+            self.servicers,
+            middlewares=[self.observability.rest_middleware],
+            extra_routes=self.observability.rest_routes,
+        )
+        self._rest = web.AppRunner(self.observability.attach(rest_app), handle_signals=False, access_log=None)
         await self._rest.setup()
-        site = web.TCPSite(self._rest, listen.host, listen.rest_port)
+        ssl_context = tls.rest_context(files) if files is not None else None
+        site = web.TCPSite(self._rest, listen.host, listen.rest_port, ssl_context=ssl_context)
         await site.start()
         rest_port = self._rest.addresses[0][1]
         self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
         if self._local_kubeconfig is not None:
-            await point_local(self.db, self._local_kubeconfig)
+            await point_local(self.db, self._local_kubeconfig, self.secrets)
         if self.reconciler is not None:
             await self.reconciler.start()
-        return Endpoints(grpc=f"{listen.host}:{grpc_port}", rest=f"http://{listen.host}:{rest_port}")
+        scheme = "https" if files is not None else "http"
+        return Endpoints(grpc=f"{listen.host}:{grpc_port}", rest=f"{scheme}://{listen.host}:{rest_port}")
+
+    def _warn_if_unprotected(self) -> None:
+        auth = self.settings.auth
+        if not auth.authenticate:
+            log.warning("authentication is off (HARROW_AUTH=off): every caller is an admin")
+        if auth.tls is None:
+            log.warning("serving without TLS: tokens and data cross the network in plaintext")
+        if auth.secret_key is None:
+            log.warning("no secret key (HARROW_SECRET_KEY): kubeconfigs are stored unencrypted")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
         if self._health is not None:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.auth.secret_box import key_from_environment
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -54,6 +56,38 @@ class ReconcileConfig:
     watch_seconds: int = 300
     # How often each cluster's versions and overcommit settings are read again.
     cluster_refresh_seconds: float = 300.0
+    # An IP pool's cluster mirror is rewritten at most this often while allocations keep changing it.
+    ip_pool_mirror_debounce_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    cert_file: Path
+    key_file: Path
+    # With a client CA, both listeners require client certificates signed by it (mutual TLS).
+    client_ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Per principal and per replica (kept in memory; see server.auth.limits); 0 turns a limit off."""
+
+    # Requests per second each principal's token bucket refills at, and how many it holds (0: one second's worth).
+    rate_limit_qps: float = 50.0
+    rate_limit_burst: int = 100
+    # Watch streams a principal may hold open at once.
+    max_watches_per_principal: int = 20
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    # Off (HARROW_AUTH=off) only behind something else that authenticates: every caller is then an admin.
+    authenticate: bool = True
+    # None serves plaintext: `serve` refuses that unless told --insecure.
+    tls: TlsConfig | None = None
+    # AES-256 key sealing kubeconfigs at rest; None stores them as they are (development only).
+    secret_key: bytes | None = None
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
 
 @dataclass(frozen=True)
@@ -66,6 +100,7 @@ class Settings:
     data_dir: Path = Path(".harrow")
     database_pool_size: int = 10
     reconcile: ReconcileConfig = field(default_factory=ReconcileConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -93,6 +128,9 @@ def reconcile_from_environment() -> ReconcileConfig:
         operation_deadline_seconds=_env_float("HARROW_OPERATION_DEADLINE_SECONDS", defaults.operation_deadline_seconds),
         watch_seconds=_env_int("HARROW_KUBE_WATCH_SECONDS", defaults.watch_seconds),
         cluster_refresh_seconds=_env_float("HARROW_CLUSTER_REFRESH_SECONDS", defaults.cluster_refresh_seconds),
+        ip_pool_mirror_debounce_seconds=_env_float(
+            "HARROW_IP_POOL_MIRROR_DEBOUNCE_SECONDS", defaults.ip_pool_mirror_debounce_seconds
+        ),
     )
 
 
@@ -103,6 +141,9 @@ def from_environment(
     rest_port: int | None = None,
     data_dir: str | None = None,
     default_host: str = "127.0.0.1",
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    tls_client_ca: str | None = None,
 ) -> Settings:
     listen = ListenConfig(
         host=host or os.environ.get("HARROW_HOST") or default_host,
@@ -119,4 +160,31 @@ def from_environment(
         data_dir=Path(data_dir or os.environ.get("HARROW_DATA_DIR") or ".harrow"),
         database_pool_size=_env_int("HARROW_DATABASE_POOL_SIZE", 10),
         reconcile=reconcile_from_environment(),
+        auth=auth_from_environment(tls_cert, tls_key, tls_client_ca),
+    )
+
+
+def auth_from_environment(cert: str | None, key: str | None, client_ca: str | None) -> AuthConfig:
+    cert = cert or os.environ.get("HARROW_TLS_CERT_FILE")
+    key = key or os.environ.get("HARROW_TLS_KEY_FILE")
+    client_ca = client_ca or os.environ.get("HARROW_TLS_CLIENT_CA_FILE")
+    if bool(cert) != bool(key):
+        raise SystemExit("TLS needs both a certificate and a key (--tls-cert/--tls-key, HARROW_TLS_*_FILE)")
+    if client_ca and not cert:
+        raise SystemExit("a client CA needs TLS: set a certificate and key too")
+    tls = TlsConfig(Path(cert), Path(key), Path(client_ca) if client_ca else None) if cert and key else None
+    return AuthConfig(
+        authenticate=os.environ.get("HARROW_AUTH", "on").lower() not in ("off", "false", "0"),
+        tls=tls,
+        secret_key=key_from_environment(),
+        limits=limits_from_environment(),
+    )
+
+
+def limits_from_environment() -> LimitsConfig:
+    defaults = LimitsConfig()
+    return LimitsConfig(
+        rate_limit_qps=_env_float("HARROW_RATE_LIMIT_QPS", defaults.rate_limit_qps),
+        rate_limit_burst=_env_int("HARROW_RATE_LIMIT_BURST", defaults.rate_limit_burst),
+        max_watches_per_principal=_env_int("HARROW_MAX_WATCHES_PER_PRINCIPAL", defaults.max_watches_per_principal),
     )

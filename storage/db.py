@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from server.domain.errors import Unavailable
@@ -22,7 +23,8 @@ _OUTAGE_TYPES = (OSError, ConnectionError, asyncpg.exceptions.CannotConnectNowEr
 
 def is_outage(error: BaseException) -> bool:
     """Whether an exception means the database cannot be reached (as opposed to a bad query)."""
-    if isinstance(error, (*_OUTAGE_TYPES, InterfaceError)):
+    if isinstance(error, (*_OUTAGE_TYPES, InterfaceError, PoolTimeout)):
+        # PoolTimeout: every connection is busy; like an outage, the caller should retry shortly.
         return True
     if isinstance(error, DBAPIError):
         return bool(error.connection_invalidated) or isinstance(error.orig, _OUTAGE_TYPES) or _outage_cause(error)
@@ -45,7 +47,8 @@ class Database:
             async_url(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip per checkout. A connection found dead fails its call with
+            # UNAVAILABLE and invalidates the pool, so the next call connects afresh.
             pool_timeout=timeout_seconds,
             connect_args={"timeout": timeout_seconds, "command_timeout": 30},
         )
@@ -53,11 +56,20 @@ class Database:
         self._snapshots = async_sessionmaker(
             self.engine.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False
         )
+        self._reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed when the block ends, rolled back on any exception."""
         async with self._translate_outages(), self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for one read statement, in autocommit: no BEGIN/COMMIT round trips (Get calls)."""
+        async with self._translate_outages(), self._reads() as session:
             yield session
 
     @asynccontextmanager

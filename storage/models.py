@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -152,7 +153,13 @@ class IdempotencyKey(Base):
 
 class IpPoolRow(ResourceColumns, Base):
     __tablename__ = "ip_pools"
-    __table_args__ = (Index("ip_pools_name_live", "name", unique=True, postgresql_where=text("NOT purged")),)
+    # The newest ledger sequence the cluster mirror (IPPool) shows, and when it was written (reconcile/pool_worker.py).
+    mirrored_sequence: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    mirrored_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ip_pools_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
+        Index("ip_pools_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
+    )
 
 
 class IpAllocationRow(Base):
@@ -169,6 +176,8 @@ class IpAllocationRow(Base):
     __table_args__ = (
         UniqueConstraint("pool_uid", "owner", name="ip_allocations_one_per_owner"),
         Index("ip_allocations_pool_address", "pool_uid", "address"),
+        # Owners by prefix: a VM's NICs are `{vm name}/interfaces/…`.
+        Index("ip_allocations_owner", "cluster", "owner", postgresql_ops={"owner": "text_pattern_ops"}),
     )
 
 
@@ -217,3 +226,62 @@ class MigrationRow(ResourceColumns, Base):
         Index("migrations_vm", "vm_uid", "create_time"),
         Index("migrations_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
     )
+
+
+class PrincipalRow(Base):
+    """Someone or something that calls the API; `role_bindings` is a list of {role, cluster, namespace}."""
+
+    __tablename__ = "principals"
+    uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # principals/{principal}
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    role_bindings: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    generation: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime]
+    update_time: Mapped[datetime]
+
+
+class PrincipalCertificateRow(Base):
+    """A client certificate subject (RFC 4514) that authenticates as a principal; the key makes it unambiguous."""
+
+    __tablename__ = "principal_certificates"
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    principal_uid: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("principals.uid", ondelete="CASCADE"), index=True
+    )
+
+
+class ApiTokenRow(Base):
+    """A bearer token. Only the SHA-256 of its secret is kept: the secret is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+    uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    principal_uid: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("principals.uid", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    create_time: Mapped[datetime]
+    expire_time: Mapped[datetime | None]
+    revoke_time: Mapped[datetime | None]
+
+
+class AuditRecordRow(Base):
+    """Append-only: one row per mutation attempt by an authenticated caller (who, what, when, result)."""
+
+    __tablename__ = "audit_records"
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    time: Mapped[datetime]
+    principal: Mapped[str] = mapped_column(Text)
+    # The full RPC name, e.g. harrow.v1.VirtualMachineService/StartVirtualMachine.
+    method: Mapped[str] = mapped_column(Text)
+    # The resource or collection the request named.
+    resource: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    # google.rpc.Code name of the outcome, and the ErrorInfo reason when it failed.
+    code: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    peer: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    __table_args__ = (Index("audit_records_principal", "principal", "sequence"),)

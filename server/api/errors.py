@@ -7,13 +7,14 @@ the same reason, message and field violations whichever way it came in.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2, json_format
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from server.domain.errors import HarrowError, InvalidArgument, Unavailable
+from server.domain.errors import HarrowError, InvalidArgument, ResourceExhausted, Unavailable
 
 ERROR_DOMAIN = "harrow.io"
 
@@ -59,11 +60,23 @@ def to_status(error: HarrowError) -> status_pb2.Status:
             ]
         )
         status.details.append(_pack(bad_request))
-    if isinstance(error, Unavailable):
+    retry_after = error.retry_after_seconds if isinstance(error, (Unavailable, ResourceExhausted)) else None
+    if retry_after is not None:
         delay = duration_pb2.Duration()
-        delay.FromMilliseconds(int(error.retry_after_seconds * 1000))
+        delay.FromMilliseconds(math.ceil(round(retry_after * 1000, 6)))  # never shorter than asked
         status.details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status
+
+
+def retry_after_seconds(status: status_pb2.Status) -> int | None:
+    """The status's RetryInfo delay in whole seconds, rounded up (an HTTP Retry-After value); None without one."""
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            nanoseconds: int = info.retry_delay.ToNanoseconds()
+            return math.ceil(nanoseconds / 1e9)
+    return None
 
 
 def internal_status(message: str = "internal error") -> status_pb2.Status:

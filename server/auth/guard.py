@@ -8,6 +8,11 @@ resource exists. A denial therefore says nothing about existence. The one
 exception needs a lookup before deciding: an operation's scope is its
 target's, and an operation that does not exist has the installation's scope,
 so outsiders are denied whether or not it exists.
+
+Between authentication and authorization the caller's request rate is charged
+(RESOURCE_EXHAUSTED with a retry delay when over it), and a Watch holds one of
+its principal's stream slots while open (server.auth.limits: per principal,
+per replica, only when authenticating).
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from sqlalchemy import select
 
 from server.auth import audit, context
 from server.auth.credentials import CallContext, authenticate
+from server.auth.limits import Limits
 from server.auth.policy import ANY_NAMESPACE, INSTALLATION, Scope, scope_of
 from server.auth.rules import RULES, Rule
+from server.config import LimitsConfig, limits_from_environment
 from server.domain.errors import HarrowError, PermissionDenied
 from storage.db import Database
 from storage.models import OperationRow
@@ -36,13 +43,22 @@ _OPERATION_PREFIX = "operations/"
 
 
 class Guard:
-    def __init__(self, db: Database, *, authenticate_calls: bool):
+    def __init__(self, db: Database, *, authenticate_calls: bool, limits: LimitsConfig | Limits | None = None):
+        """`limits` None reads the HARROW_RATE_LIMIT_* / HARROW_MAX_WATCHES_PER_PRINCIPAL environment."""
         self._db = db
         self._authenticate = authenticate_calls
+        if not authenticate_calls:
+            self.limits = Limits.none()
+        elif isinstance(limits, Limits):
+            self.limits = limits
+        else:
+            config = limits if limits is not None else limits_from_environment()
+            self.limits = Limits.of(config.rate_limit_qps, config.rate_limit_burst, config.max_watches_per_principal)
 
     async def admit(self, method: str, request: Message, call_context: CallContext) -> context.Call:
         """The call's record once the caller may make it; raises UNAUTHENTICATED or PERMISSION_DENIED."""
         caller = await authenticate(self._db, call_context) if self._authenticate else context.ANONYMOUS
+        self.limits.rate.charge(caller.principal)
         rule = RULES.get(method)
         resource = rule.resource(request) if rule is not None else ""
         call = context.Call(
@@ -140,8 +156,10 @@ def _unary(method: str, servicer: object, implementation: Callable[..., Any], gu
 
 def _stream(method: str, servicer: object, implementation: Callable[..., Any], guard: Guard) -> Callable[..., Any]:
     async def stream(self: object, request: Message, call_context: CallContext) -> AsyncIterator[Any]:
-        await guard.admit(method, request, call_context)
-        async for item in implementation(servicer, request, call_context):
-            yield item
+        call = await guard.admit(method, request, call_context)
+        # Held until the stream ends however it ends (finished, failed, cancelled by the client).
+        with guard.limits.streams.slot(call.caller.principal):
+            async for item in implementation(servicer, request, call_context):
+                yield item
 
     return stream

@@ -61,6 +61,8 @@ class OutOfRange(HarrowError):
 @dataclass
 class ResourceExhausted(HarrowError):
     reason: str = "RESOURCE_EXHAUSTED"
+    # Set when waiting helps (a rate limit): sent as RetryInfo, and as Retry-After over REST.
+    retry_after_seconds: float | None = None
     code = "RESOURCE_EXHAUSTED"
 
 

@@ -1,16 +1,23 @@
 """One reachable cluster: its rate-limited client, what it reports about itself, and its informers.
 
-A cluster is READY for work only once both informers (VMs and VMIs managed by
-Harrow) have listed: before that the cache cannot tell "absent" from "not
-seen yet", and creating from a cold cache would duplicate objects.
+A cluster is READY for work only once every informer (one per kind of cluster
+object the workers manage, labelled managed-by=harrow) has listed: before that
+the cache cannot tell "absent" from "not seen yet", and creating from a cold
+cache would duplicate objects. A kind the cluster does not serve (no
+Harvester load balancer on plain KubeVirt) gets no informer and is reported
+by `serves`, so it never holds the cluster's other work back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from server.reconcile import facts, kube
 from server.reconcile.informer import Informer
@@ -18,6 +25,18 @@ from server.reconcile.translate import MANAGED_BY, ClusterFacts
 
 Obj = dict[str, Any]
 SELECTOR = f"{MANAGED_BY[0]}={MANAGED_BY[1]}"
+# (informer plural, event type, object): what the engine hears from every informer of a cluster.
+OnEvent = Callable[[str, str, str, Obj], None]
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A kind of cluster object a worker manages; `optional` kinds may be missing from a cluster."""
+
+    group: str
+    version: str
+    plural: str
+    optional: bool = False
 
 
 class ClusterConnection:
@@ -26,8 +45,7 @@ class ClusterConnection:
         self.fingerprint = fingerprint
         self.api = api
         self.probe = probe
-        self.vms: Informer | None = None
-        self.vmis: Informer | None = None
+        self.informers: dict[str, Informer] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -42,10 +60,11 @@ class ClusterConnection:
         kubeconfig: bytes | None,
         flavor: str,
         *,
+        watched: Sequence[Watched],
         qps: float,
         burst: int,
         watch_seconds: int,
-        on_event: Callable[[str, str, Obj], None],
+        on_event: OnEvent,
         sync_seconds: float,
     ) -> ClusterConnection:
         api = await kube.connect(kubeconfig, qps=qps, burst=burst)
@@ -56,30 +75,22 @@ class ClusterConnection:
             raise
         connection = cls(cluster, fingerprint, api, probe)
         try:
-            connection.vms = Informer(
-                api,
-                group="kubevirt.io",
-                version="v1",
-                plural="virtualmachines",
-                label_selector=SELECTOR,
-                on_event=lambda kind, obj: on_event(cluster, kind, obj),
-                watch_seconds=watch_seconds,
-            )
-            connection.vmis = Informer(
-                api,
-                group="kubevirt.io",
-                version="v1",
-                plural="virtualmachineinstances",
-                label_selector=SELECTOR,
-                on_event=lambda kind, obj: on_event(cluster, kind, obj),
-                watch_seconds=watch_seconds,
-            )
-            for informer in (connection.vms, connection.vmis):
-                connection._tasks.append(
-                    asyncio.create_task(informer.run(), name=f"informer-{cluster}-{informer.plural}")
+            for what in watched:
+                if what.optional and not await _served(api, what):
+                    continue
+                informer = Informer(
+                    api,
+                    group=what.group,
+                    version=what.version,
+                    plural=what.plural,
+                    label_selector=SELECTOR,
+                    on_event=_forward(on_event, cluster, what.plural),
+                    watch_seconds=watch_seconds,
                 )
+                connection.informers[what.plural] = informer
+                connection._tasks.append(asyncio.create_task(informer.run(), name=f"informer-{cluster}-{what.plural}"))
             await asyncio.wait_for(
-                asyncio.gather(connection.vms.synced.wait(), connection.vmis.synced.wait()), sync_seconds
+                asyncio.gather(*(informer.synced.wait() for informer in connection.informers.values())), sync_seconds
             )
         except BaseException:
             await connection.close()
@@ -88,15 +99,19 @@ class ClusterConnection:
 
     @property
     def ready(self) -> bool:
-        return all(i is not None and i.synced.is_set() and i.error is None for i in (self.vms, self.vmis))
+        return all(i.synced.is_set() and i.error is None for i in self.informers.values())
 
     @property
     def error(self) -> str | None:
-        return next((i.error for i in (self.vms, self.vmis) if i is not None and i.error), None)
+        return next((i.error for i in self.informers.values() if i.error), None)
 
-    def cached(self, namespace: str, name: str) -> tuple[Obj | None, Obj | None]:
-        assert self.vms is not None and self.vmis is not None
-        return self.vms.get(namespace, name), self.vmis.get(namespace, name)
+    def serves(self, plural: str) -> bool:
+        return plural in self.informers
+
+    def get(self, plural: str, namespace: str, name: str) -> Obj | None:
+        """The cached object (namespace "" for cluster-scoped kinds), or None when the cluster has none."""
+        informer = self.informers.get(plural)
+        return informer.get(namespace, name) if informer is not None else None
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -105,3 +120,18 @@ class ClusterConnection:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.api.close()
+
+
+def _forward(on_event: OnEvent, cluster: str, plural: str) -> Callable[[str, Obj], None]:
+    return lambda event, obj: on_event(cluster, plural, event, obj)
+
+
+async def _served(api: kube.LimitedApiClient, what: Watched) -> bool:
+    """Whether the cluster serves this kind (discovery of its group/version; 404 when the CRD is absent)."""
+    try:
+        resources = await client.CustomObjectsApi(api).get_api_resources(what.group, what.version)
+    except ApiException as error:
+        if error.status == 404:
+            return False
+        raise
+    return any(resource.name == what.plural for resource in resources.resources)

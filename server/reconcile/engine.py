@@ -1,12 +1,14 @@
 """The reconciler of one Harrow process: cluster connections, the claim loop and the status observers.
 
 Work is found in PostgreSQL, not in memory (DESIGN §2): the claim loop takes
-due rows with a lease, woken by the API's NOTIFY on `harrow_changes`, by a
-finished worker, or by a short poll for retries and resyncs coming due. Each
-claimed row runs on its own task (one object, one worker; many objects in
-parallel, at most `workers` at once). Informer events mark rows dirty; the
-observer folds the cache into those rows in small batches, so a burst of
-cluster events costs one transaction per row, not per event.
+due rows of every kind with a lease, woken by the API's NOTIFY on
+`harrow_changes`, by a finished worker, or by a short poll for retries,
+resyncs and ledger changes coming due. Each claimed row runs on its own task
+(one object, one worker; many objects in parallel, at most `workers` at once,
+shared by all kinds). Informer events mark rows dirty; the observer folds the
+cache into those rows in small batches, so a burst of cluster events costs one
+transaction per row, not per event. The engine knows kinds only through
+`KindWorker` (worker.py): adding a kind is adding its worker to `self.workers`.
 """
 
 from __future__ import annotations
@@ -23,18 +25,20 @@ from typing import Any
 
 import asyncpg
 from google.protobuf import json_format
-from sqlalchemy import select
 
+from server.auth.secret_box import SecretBox
 from server.config import ReconcileConfig
 from server.reconcile.connection import ClusterConnection
 from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
+from server.reconcile.pool_worker import PoolWorker
 from server.reconcile.translate import UID_LABEL
-from server.reconcile.vm_worker import VmWorker, live_uids
+from server.reconcile.vm_worker import VmWorker
+from server.reconcile.worker import KindWorker
 from server.services import common
 from server.services.clusters import to_proto as cluster_to_proto
 from storage.db import Database
-from storage.models import ClusterRow, VirtualMachineRow
+from storage.models import ClusterRow
 from storage.repos import changes, work
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,9 @@ Obj = dict[str, Any]
 CONNECT_SECONDS = 15.0
 OBSERVE_BATCH_SECONDS = 0.05
 OBSERVE_BATCH_ROWS = 100
+# How often the per-pool gauges are read from the database (every replica reports the same truth).
+GAUGE_SECONDS = 5.0
+Worker = KindWorker[Any]
 
 
 def _fingerprint(row: ClusterRow) -> str:
@@ -52,19 +59,25 @@ def _fingerprint(row: ClusterRow) -> str:
 
 
 class Reconciler:
-    def __init__(self, db: Database, settings: ReconcileConfig):
+    def __init__(self, db: Database, settings: ReconcileConfig, secrets: SecretBox | None = None):
         self._db = db
         self._settings = settings
+        # Opens sealed kubeconfigs; without a key only plaintext ones (development) open.
+        self._secrets = secrets or SecretBox()
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.metrics = Metrics()
-        self.worker = VmWorker(db, settings, self.owner, self.metrics)
+        self.pools = PoolWorker(db, settings, self.owner, self.metrics)
+        # Pools first: they are few and cheap, and a burst of VMs must not starve their mirrors.
+        self.workers: dict[str, Worker] = {
+            worker.kind: worker for worker in (self.pools, VmWorker(db, settings, self.owner, self.metrics))
+        }
+        self._by_plural = {what.plural: worker for worker in self.workers.values() for what in worker.watched}
         self.connections: dict[str, ClusterConnection] = {}
         self._failed_fingerprints: dict[str, tuple[str, float]] = {}
         self._wake_claims = asyncio.Event()
         self._wake_clusters = asyncio.Event()
         self._wake_observer = asyncio.Event()
-        self._dirty: dict[uuid.UUID, str] = {}
-        self._running: set[uuid.UUID] = set()
+        self._dirty: dict[tuple[str, uuid.UUID], str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: set[asyncio.Task[None]] = set()
 
@@ -79,6 +92,7 @@ class Reconciler:
             ("clusters", self._cluster_loop),
             ("claims", self._claim_loop),
             ("observer", self._observer_loop),
+            ("gauges", self._gauge_loop),
         ):
             self._tasks.append(asyncio.create_task(loop(), name=f"reconcile-{name}"))
 
@@ -116,12 +130,13 @@ class Reconciler:
         self._wake_claims.set()
         self._wake_clusters.set()
 
-    def _on_cluster_event(self, cluster: str, kind: str, obj: Obj) -> None:
+    def _on_cluster_event(self, cluster: str, plural: str, event: str, obj: Obj) -> None:
         label = ((obj.get("metadata") or {}).get("labels") or {}).get(UID_LABEL)
-        if not label:
+        worker = self._by_plural.get(plural)
+        if not label or worker is None:
             return
         with contextlib.suppress(ValueError):
-            self._dirty[uuid.UUID(label)] = cluster
+            self._dirty[(worker.kind, uuid.UUID(label))] = cluster
             self._wake_observer.set()
 
     # --- clusters -------------------------------------------------------------------------------
@@ -167,8 +182,9 @@ class Reconciler:
                 connection = await ClusterConnection.open(
                     name,
                     fingerprint,
-                    row.kubeconfig,
+                    self._secrets.open(row.kubeconfig, row.name),
                     str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED")),
+                    watched=[what for worker in self.workers.values() for what in worker.watched],
                     qps=self._settings.qps,
                     burst=self._settings.burst,
                     watch_seconds=self._settings.watch_seconds,
@@ -220,8 +236,9 @@ class Reconciler:
 
     async def _mark_all_dirty(self, cluster: str) -> None:
         async with self._db.transaction() as session:
-            for uid in await live_uids(session, cluster):
-                self._dirty[uid] = cluster
+            for kind, worker in self.workers.items():
+                for uid in await work.live_uids(session, worker.table, cluster):
+                    self._dirty[(kind, uid)] = cluster
         self._wake_observer.set()
 
     # --- claims ---------------------------------------------------------------------------------
@@ -232,23 +249,28 @@ class Reconciler:
             claimed = 0
             free = self._settings.workers - len(self._workers)
             ready = [name for name, connection in self.connections.items() if connection.ready]
-            if free > 0 and ready:
+            for worker in self.workers.values():
+                if free - claimed <= 0 or not ready:
+                    break
                 try:
                     async with self._db.transaction() as session:
-                        uids = await work.claim_virtual_machines(
+                        at = common.now()
+                        uids = await work.claim(
                             session,
+                            worker.table,
                             owner=self.owner,
                             clusters=ready,
-                            limit=free,
+                            limit=free - claimed,
                             lease=timedelta(seconds=self._settings.lease_seconds),
-                            now=common.now(),
+                            now=at,
+                            also_due=worker.due(at),
                         )
                 except Exception as error:
-                    log.warning("claiming work failed: %s", type(error).__name__)
+                    log.warning("claiming %s work failed: %s", worker.kind, type(error).__name__)
                     uids = []
-                claimed = len(uids)
+                claimed += len(uids)
                 for uid in uids:
-                    task = asyncio.create_task(self._run(uid), name=f"reconcile-{uid}")
+                    task = asyncio.create_task(self._run(worker, uid), name=f"reconcile-{uid}")
                     self._workers.add(task)
                     task.add_done_callback(self._workers.discard)
             if claimed and claimed == free:
@@ -257,12 +279,12 @@ class Reconciler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_claims.wait(), self._settings.poll_seconds)
 
-    async def _run(self, uid: uuid.UUID) -> None:
+    async def _run(self, worker: Worker, uid: uuid.UUID) -> None:
         try:
             async with self._db.transaction() as session:
-                cluster = await session.scalar(_cluster_of(uid))
+                cluster = await work.cluster_of(session, worker.table, uid)
             connection = self.connections.get(cluster or "")
-            await asyncio.wait_for(self.worker.reconcile(uid, connection), self._settings.lease_seconds * 0.8)
+            await asyncio.wait_for(worker.reconcile(uid, connection), self._settings.lease_seconds * 0.8)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -278,27 +300,31 @@ class Reconciler:
             await asyncio.sleep(OBSERVE_BATCH_SECONDS)
             self._wake_observer.clear()
             batch, self._dirty = self._dirty, {}
-            by_cluster: dict[str, list[uuid.UUID]] = {}
-            for uid, cluster in batch.items():
-                by_cluster.setdefault(cluster, []).append(uid)
-            for cluster, uids in by_cluster.items():
+            groups: dict[tuple[str, str], list[uuid.UUID]] = {}
+            for (kind, uid), cluster in batch.items():
+                groups.setdefault((kind, cluster), []).append(uid)
+            for (kind, cluster), uids in groups.items():
                 connection = self.connections.get(cluster)
                 if connection is None:
                     continue
                 for start in range(0, len(uids), OBSERVE_BATCH_ROWS):
                     chunk = uids[start : start + OBSERVE_BATCH_ROWS]
                     try:
-                        await self.worker.observe(chunk, connection)
+                        await self.workers[kind].observe(chunk, connection)
                     except Exception as error:
-                        log.warning("observing %d rows failed: %s", len(chunk), type(error).__name__)
+                        log.warning("observing %d %s rows failed: %s", len(chunk), kind, type(error).__name__)
                         for uid in chunk:
-                            self._dirty.setdefault(uid, cluster)
+                            self._dirty.setdefault((kind, uid), cluster)
             if self._dirty:
                 self._wake_observer.set()
 
-
-def _cluster_of(uid: uuid.UUID) -> Any:
-    return select(VirtualMachineRow.cluster).where(VirtualMachineRow.uid == uid)
+    async def _gauge_loop(self) -> None:
+        while True:
+            try:
+                await self.pools.refresh_gauges()
+            except Exception as error:
+                log.warning("reading IP pool usage failed: %s", type(error).__name__)
+            await asyncio.sleep(GAUGE_SECONDS)
 
 
 def _connect_error(error: Exception) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.reconcile import translate_resources
+from server.reconcile.translate_network import NicAddress, interface_macs, network_data, uses_pools
 from server.reconcile.translate_resources import Overcommit
 
 Obj = dict[str, Any]
@@ -62,6 +63,8 @@ class Intent:
     uid: str
     generation: int
     spec: Obj
+    # NIC name → the address it holds from its `ip_pool` (read from the allocation table).
+    addresses: dict[str, NicAddress] = field(default_factory=dict)
 
 
 def disk_claim_name(vm_id: str, disk_name: str) -> str:
@@ -89,7 +92,7 @@ def translate(intent: Intent, facts: ClusterFacts) -> Obj:
     labels = {MANAGED_BY[0]: MANAGED_BY[1], UID_LABEL: intent.uid}
 
     disks, volumes, templates = _storage(intent, labels)
-    interfaces, networks = _networks(spec.get("interfaces", []))
+    interfaces, networks = _networks(spec.get("interfaces", []), interface_macs(intent.uid, spec))
     template_spec: Obj = {
         "domain": {
             "cpu": {"cores": cores, "sockets": sockets, "threads": threads},
@@ -139,13 +142,15 @@ def _storage(intent: Intent, labels: dict[str, str]) -> tuple[list[Obj], list[Ob
         claim = disk_claim_name(intent.vm_id, name)
         volumes.append({"name": name, "dataVolume": {"name": claim}})
         templates.append({"metadata": {"name": claim, "labels": dict(labels)}, "spec": _data_volume_spec(disk)})
-    cloud_init = intent.spec.get("cloud_init")
-    if cloud_init and (cloud_init.get("user_data") or cloud_init.get("network_data")):
-        no_cloud: Obj = {}
-        if cloud_init.get("user_data"):
-            no_cloud["userData"] = cloud_init["user_data"]
-        if cloud_init.get("network_data"):
-            no_cloud["networkData"] = cloud_init["network_data"]
+    cloud_init = intent.spec.get("cloud_init") or {}
+    no_cloud: Obj = {}
+    if cloud_init.get("user_data"):
+        no_cloud["userData"] = cloud_init["user_data"]
+    if uses_pools(intent.spec):
+        no_cloud["networkData"] = network_data(intent.uid, intent.spec, intent.addresses)
+    elif cloud_init.get("network_data"):
+        no_cloud["networkData"] = cloud_init["network_data"]
+    if no_cloud:
         disks.append({"name": CLOUD_INIT_DISK, "disk": {"bus": "virtio"}})
         volumes.append({"name": CLOUD_INIT_DISK, "cloudInitNoCloud": no_cloud})
     return disks, volumes, templates
@@ -172,7 +177,7 @@ def _data_volume_spec(disk: Obj) -> Obj:
     return {"source": {"blank": {}}, "storage": storage}
 
 
-def _networks(interfaces: list[Obj]) -> tuple[list[Obj], list[Obj]]:
+def _networks(interfaces: list[Obj], macs: dict[str, str]) -> tuple[list[Obj], list[Obj]]:
     """The pod network is masquerade (live-migratable); a NetworkAttachmentDefinition is a Multus bridge."""
     devices: list[Obj] = []
     networks: list[Obj] = []
@@ -182,8 +187,8 @@ def _networks(interfaces: list[Obj]) -> tuple[list[Obj], list[Obj]]:
         device: Obj = {"name": name, "masquerade" if pod else "bridge": {}}
         if interface.get("model") in _MODELS:
             device["model"] = _MODELS[interface["model"]]
-        if interface.get("mac_address"):
-            device["macAddress"] = interface["mac_address"]
+        if name in macs:
+            device["macAddress"] = macs[name]
         if interface.get("boot_order"):
             device["bootOrder"] = int(interface["boot_order"])
         devices.append(device)

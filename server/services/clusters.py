@@ -1,8 +1,8 @@
 """Clusters: where Harrow reconciles to. The API writes how to reach a cluster; the reconciler fills in the rest.
 
-The kubeconfig is input-only: stored (clusters.kubeconfig; encryption at rest
-belongs to `seal_kubeconfig`, the one seam to change), never returned, never
-logged, and refused with a message that never quotes it. Registering a
+The kubeconfig is input-only: stored sealed (AES-GCM with the configured key,
+server.auth.secret_box), never returned, never logged, and refused with a
+message that never quotes it. Registering a
 cluster finishes in one transaction, so the methods answer directly (DESIGN
 §4); whether the cluster could be reached shows in `state` and the
 `Reachable` condition moments later.
@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.auth import audit
+from server.auth.secret_box import SecretBox, is_sealed
 from server.domain import page_token
 from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.domain.names import check_id, parse_cluster_name
@@ -56,11 +58,6 @@ def to_proto(row: ClusterRow) -> cluster_pb2.Cluster:
     return cluster
 
 
-def seal_kubeconfig(text: str) -> bytes:
-    """How a kubeconfig is kept at rest. Plain bytes today; encryption at rest replaces this and `connect`'s read."""
-    return text.encode()
-
-
 def _check_kubeconfig(text: str, field: str) -> None:
     if len(text.encode()) > MAX_KUBECONFIG_BYTES:
         raise InvalidArgument.for_field(field, f"larger than {MAX_KUBECONFIG_BYTES} bytes")
@@ -79,8 +76,9 @@ def _not_found(name: str) -> NotFound:
 
 
 class ClusterService:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, secrets: SecretBox):
         self._db = db
+        self._secrets = secrets
 
     async def get(self, request: cluster_pb2.GetClusterRequest) -> cluster_pb2.Cluster:
         name = f"clusters/{parse_cluster_name(request.name)}"
@@ -90,13 +88,17 @@ class ClusterService:
             raise _not_found(name)
         return to_proto(row)
 
-    async def list(self, request: cluster_pb2.ListClustersRequest) -> cluster_pb2.ListClustersResponse:
+    async def list(
+        self, request: cluster_pb2.ListClustersRequest, *, clusters: frozenset[str] | None = None
+    ) -> cluster_pb2.ListClustersResponse:
+        """`clusters`, when given, are the only cluster IDs the caller may see."""
         size = page_token.page_size(request.page_size)
         digest = page_token.query_digest("clusters")
         after = page_token.decode(request.page_token, digest)
+        where = [] if clusters is None else [ClusterRow.cluster.in_(clusters)]
         async with self._db.transaction() as session:
             rows = await resources.page(
-                session, ClusterRow, where=[], order_column="name", descending=False, after=after, limit=size + 1
+                session, ClusterRow, where=where, order_column="name", descending=False, after=after, limit=size + 1
             )
         response = cluster_pb2.ListClustersResponse(clusters=[to_proto(row) for row in rows[:size]])
         if len(rows) > size:
@@ -132,11 +134,12 @@ class ClusterService:
             revision=0,
             flavor=_Cluster.Flavor.Name(flavor) if flavor else "KUBEVIRT",
             versions={},
-            kubeconfig=seal_kubeconfig(request.cluster.kubeconfig),
+            kubeconfig=self._secrets.seal(request.cluster.kubeconfig, name),
         )
         if request.validate_only:
             return to_proto(row)
         async with self._db.transaction() as session:
+            audit.record(session)
             if await resources.get_live(session, ClusterRow, name) is not None:
                 raise _exists(name)
             session.add(row)
@@ -153,6 +156,7 @@ class ClusterService:
         if "kubeconfig" in paths:
             _check_kubeconfig(request.cluster.kubeconfig, "cluster.kubeconfig")
         async with self._db.transaction() as session:
+            audit.record(session)
             row = await resources.get_live(session, ClusterRow, name, lock=True)
             if row is None:
                 raise _not_found(name)
@@ -162,11 +166,15 @@ class ClusterService:
                 request.cluster, merged, replace_message_field=True, replace_repeated_field=True
             )
             spec, labels, annotations = _spec(merged), dict(merged.labels), dict(merged.annotations)
-            kubeconfig = seal_kubeconfig(request.cluster.kubeconfig) if "kubeconfig" in paths else row.kubeconfig
+            new_kubeconfig = "kubeconfig" in paths and (
+                self._secrets.open(row.kubeconfig, name) != request.cluster.kubeconfig.encode()
+            )
             if request.validate_only:
                 return merged
-            if (spec, labels, annotations, kubeconfig) != (row.spec, row.labels, row.annotations, row.kubeconfig):
-                row.spec, row.labels, row.annotations, row.kubeconfig = spec, labels, annotations, kubeconfig
+            if new_kubeconfig or (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
+                row.spec, row.labels, row.annotations = spec, labels, annotations
+                if new_kubeconfig:
+                    row.kubeconfig = self._secrets.seal(request.cluster.kubeconfig, name)
                 if spec["flavor"] != "FLAVOR_UNSPECIFIED":
                     row.flavor = spec["flavor"]
                 row.generation += 1
@@ -178,6 +186,7 @@ class ClusterService:
     async def delete(self, request: cluster_pb2.DeleteClusterRequest) -> empty_pb2.Empty:
         name = f"clusters/{parse_cluster_name(request.name)}"
         async with self._db.transaction() as session:
+            audit.record(session)
             row = await resources.get_live(session, ClusterRow, name, lock=True)
             if row is None:
                 if request.allow_missing:
@@ -236,17 +245,30 @@ async def _record(session: AsyncSession, row: ClusterRow, event: str, at: Any) -
     )
 
 
-async def point_local(db: Database, kubeconfig: str) -> None:
+async def point_local(db: Database, kubeconfig: str, secrets: SecretBox) -> None:
     """Point `clusters/local` at a kubeconfig (the embedded cluster under `harrow-server up`)."""
     async with db.transaction() as session:
         row = await resources.get_live(session, ClusterRow, "clusters/local", lock=True)
         if row is None:
             return
-        sealed = seal_kubeconfig(kubeconfig)
-        if row.kubeconfig == sealed:
+        if secrets.open(row.kubeconfig, row.name) == kubeconfig.encode():
             return
-        row.kubeconfig = sealed
+        row.kubeconfig = secrets.seal(kubeconfig, row.name)
         row.generation += 1
         row.etag = common.make_etag(row.uid, row.generation)
         row.update_time = common.now()
         await _record(session, row, "MODIFIED", row.update_time)
+
+
+async def seal_stored_kubeconfigs(db: Database, secrets: SecretBox) -> int:
+    """Encrypt kubeconfigs stored before a key was configured; returns how many were sealed."""
+    if not secrets.encrypts:
+        return 0
+    sealed = 0
+    async with db.transaction() as session:
+        rows = await session.execute(select(ClusterRow).where(ClusterRow.kubeconfig.is_not(None)).with_for_update())
+        for row in rows.scalars():
+            if row.kubeconfig is not None and not is_sealed(row.kubeconfig):
+                row.kubeconfig = secrets.seal(row.kubeconfig.decode(), row.name)
+                sealed += 1
+    return sealed

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.auth import audit
 from server.domain.errors import InvalidArgument, NotFound
 from server.services import common
 from storage.db import Database
@@ -44,6 +45,7 @@ async def idempotent(
     request_id: str = getattr(request, "request_id", "")
     common.check_request_id(request_id)
     async with db.transaction() as session:
+        audit.record(session)
         at = common.now()
         if request_id and not dry_run:
             fingerprint = common.fingerprint(request)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, field_mask_pb2, json_format
 from harrow.v1 import ip_pool_pb2 as pb
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -314,8 +315,8 @@ class IpPoolService:
         _check_owner(request.owner)
 
         async def work(session: AsyncSession, at: datetime) -> pb.IpAllocation:
-            pool = await self._usable_pool(session, request.pool)
-            return await self._allocate(session, pool, request.owner, request.address, request.request_id, at)
+            pool = await usable_pool(session, request.pool)
+            return await allocate_in(session, pool, request.owner, request.address, request.request_id, at)
 
         return await intent.idempotent(self._db, "AllocateIpAddress", request, pb.IpAllocation, work)
 
@@ -349,8 +350,8 @@ class IpPoolService:
                     f"{requirement.guest_cluster!r}, and there is no global pool",
                     reason="NO_MATCHING_POOL",
                 )
-            pool = await self._usable_pool(session, chosen)
-            return await self._allocate(session, pool, request.owner, "", request.request_id, at)
+            pool = await usable_pool(session, chosen)
+            return await allocate_in(session, pool, request.owner, "", request.request_id, at)
 
         return await intent.idempotent(self._db, "SelectAndAllocateIpAddress", request, pb.IpAllocation, work)
 
@@ -361,7 +362,7 @@ class IpPoolService:
         wanted = _address_of_id(request.address, "address") if request.address else None
 
         async def work(session: AsyncSession, at: datetime) -> pb.ReleaseIpAddressResponse:
-            pool = await self._usable_pool(session, request.pool)
+            pool = await usable_pool(session, request.pool)
             query = delete(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid)
             if wanted is not None:
                 query = query.where(IpAllocationRow.address == str(wanted))
@@ -439,52 +440,6 @@ class IpPoolService:
 
     # --- helpers ----------------------------------------------------------------------------------
 
-    async def _allocate(
-        self, session: AsyncSession, pool: IpPoolRow, owner: str, requested: str, request_id: str, at: datetime
-    ) -> pb.IpAllocation:
-        held = (
-            await session.execute(
-                select(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid, IpAllocationRow.owner == owner)
-            )
-        ).scalar_one_or_none()
-        wanted = _address_of_id(requested, "address") if requested else None
-        if held is not None:
-            if wanted is not None and str(wanted) != str(held.address):
-                raise AlreadyExists(
-                    f"owner {owner!r} already holds {held.address} in {pool.name}; release it first",
-                    reason="OWNER_HOLDS_ADDRESS",
-                    metadata={"address": str(held.address), "owner": owner},
-                )
-            return _allocation(pool, held, "EXISTING")
-        ranges = _ranges_of(pool.spec)
-        if wanted is not None:
-            if not ipam.holds(ranges, wanted):
-                raise InvalidArgument.for_field(
-                    "address", f"{wanted} is not an address {pool.name} hands out (outside its ranges, or its gateway)"
-                )
-            row = await _try_insert(session, pool, wanted, owner, request_id, at)
-            if row is None:
-                holder = await _holder(session, pool.cluster, wanted)
-                raise AlreadyExists(
-                    f"{wanted} is held by {holder!r}",
-                    reason="ADDRESS_TAKEN",
-                    metadata={"address": str(wanted), "holder": holder},
-                )
-            return _record(session, pool, row, "REQUESTED", request_id, at)
-        previous = await _previous_address(session, pool.uid, owner)
-        if previous is not None and ipam.holds(ranges, previous):
-            row = await _try_insert(session, pool, previous, owner, request_id, at)
-            if row is not None:
-                return _record(session, pool, row, "STICKY", request_id, at)
-        last = await _last_allocated(session, pool.uid)
-        for batch in ipam.candidate_batches(ranges, last, _BATCH):
-            row = await _insert_first_free(session, pool, batch, owner, request_id, at)
-            if row is not None:
-                return _record(session, pool, row, "NEXT_FREE", request_id, at)
-        raise ResourceExhausted(
-            f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
-        )
-
     async def _insert(
         self, session: AsyncSession, cluster: str, name: str, pool: pb.IpPool, request_id: str, at: datetime
     ) -> operations_pb2.Operation:
@@ -522,16 +477,6 @@ class IpPoolService:
         row = await resources.get_live(session, IpPoolRow, name)
         if row is None:
             raise _pool_not_found(name)
-        return row
-
-    async def _usable_pool(self, session: AsyncSession, name: str) -> IpPoolRow:
-        """The pool, held FOR SHARE: allocations proceed side by side, a shrink or delete waits for them."""
-        query = select(IpPoolRow).where(IpPoolRow.name == name, IpPoolRow.purged.is_(False))
-        row = (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
-        if row is None:
-            raise _pool_not_found(name)
-        if row.delete_time is not None:
-            raise FailedPrecondition(f"IP pool {name} is being deleted", reason="DELETING", metadata={"resource": name})
         return row
 
     async def _lock_cluster(self, session: AsyncSession, cluster: str) -> None:
@@ -590,6 +535,162 @@ def _usage(ranges: Sequence[ipam.Range], used: int, last: ipam.Address | None) -
     if last is not None:
         usage["last_allocated"] = str(last)
     return usage
+
+
+async def allocate_in(
+    session: AsyncSession, pool: IpPoolRow, owner: str, requested: str, request_id: str, at: datetime
+) -> pb.IpAllocation:
+    """Allocate inside the caller's transaction (the pool held by `usable_pool`): existing, requested, sticky, next."""
+    held = (
+        await session.execute(
+            select(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid, IpAllocationRow.owner == owner)
+        )
+    ).scalar_one_or_none()
+    wanted = _address_of_id(requested, "address") if requested else None
+    if held is not None:
+        if wanted is not None and str(wanted) != str(held.address):
+            raise AlreadyExists(
+                f"owner {owner!r} already holds {held.address} in {pool.name}; release it first",
+                reason="OWNER_HOLDS_ADDRESS",
+                metadata={"address": str(held.address), "owner": owner},
+            )
+        return _allocation(pool, held, "EXISTING")
+    ranges = _ranges_of(pool.spec)
+    if wanted is not None:
+        if not ipam.holds(ranges, wanted):
+            raise InvalidArgument.for_field(
+                "address", f"{wanted} is not an address {pool.name} hands out (outside its ranges, or its gateway)"
+            )
+        row = await _try_insert(session, pool, wanted, owner, request_id, at)
+        if row is None:
+            holder = await _holder(session, pool.cluster, wanted)
+            raise AlreadyExists(
+                f"{wanted} is held by {holder!r}",
+                reason="ADDRESS_TAKEN",
+                metadata={"address": str(wanted), "holder": holder},
+            )
+        return _record(session, pool, row, "REQUESTED", request_id, at)
+    previous = await _previous_address(session, pool.uid, owner)
+    if previous is not None and ipam.holds(ranges, previous):
+        row = await _try_insert(session, pool, previous, owner, request_id, at)
+        if row is not None:
+            return _record(session, pool, row, "STICKY", request_id, at)
+    last = await _last_allocated(session, pool.uid)
+    for batch in ipam.candidate_batches(ranges, last, _BATCH):
+        row = await _insert_first_free(session, pool, batch, owner, request_id, at)
+        if row is not None:
+            return _record(session, pool, row, "NEXT_FREE", request_id, at)
+    raise ResourceExhausted(
+        f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
+    )
+
+
+async def usable_pool(session: AsyncSession, name: str) -> IpPoolRow:
+    """The pool, held FOR SHARE: allocations proceed side by side, a shrink or delete waits for them."""
+    query = select(IpPoolRow).where(IpPoolRow.name == name, IpPoolRow.purged.is_(False))
+    row = (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
+    if row is None:
+        raise _pool_not_found(name)
+    if row.delete_time is not None:
+        raise FailedPrecondition(f"IP pool {name} is being deleted", reason="DELETING", metadata={"resource": name})
+    return row
+
+
+async def held_by(session: AsyncSession, cluster: str, owners: Sequence[str]) -> dict[str, pb.IpAllocation]:
+    """The live allocations of these owners in a cluster's pools, by owner."""
+    query = (
+        select(IpAllocationRow, IpPoolRow)
+        .join(IpPoolRow, IpPoolRow.uid == IpAllocationRow.pool_uid)
+        .where(IpAllocationRow.cluster == cluster, IpAllocationRow.owner.in_(list(owners)))
+    )
+    return {row.owner: _allocation(pool, row, "EXISTING") for row, pool in (await session.execute(query)).all()}
+
+
+async def release_owners(
+    session: AsyncSession, cluster: str, prefix: str, at: datetime, *, keep: Sequence[tuple[uuid.UUID, str]] = ()
+) -> None:
+    """Release every allocation whose owner starts with `prefix`, except (pool uid, owner) pairs in `keep`."""
+    query = (
+        select(IpAllocationRow, IpPoolRow)
+        .join(IpPoolRow, IpPoolRow.uid == IpAllocationRow.pool_uid)
+        .where(IpAllocationRow.cluster == cluster, IpAllocationRow.owner.startswith(prefix, autoescape=True))
+        .with_for_update(of=IpAllocationRow)
+    )
+    kept = set(keep)
+    for row, pool in (await session.execute(query)).all():
+        if (row.pool_uid, row.owner) in kept:
+            continue
+        await session.execute(
+            delete(IpAllocationRow).where(IpAllocationRow.cluster == cluster, IpAllocationRow.address == row.address)
+        )
+        _event(session, pool, "RELEASE", row.address, row.owner, "", at)
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """A pool's allocations as Harvester's IPPool status shows them, up to ledger event `sequence`."""
+
+    allocated: dict[str, str]
+    # The last owner of each address no one holds now (newest first, at most `limit`; within the ranges).
+    history: dict[str, str]
+    last_allocated: str
+    sequence: int
+    total: int
+
+
+async def ledger_view(session: AsyncSession, pool: IpPoolRow, history_limit: int) -> LedgerView:
+    """Read in one snapshot, so `sequence` covers exactly what `allocated` shows."""
+    sequence = (
+        await session.execute(
+            select(func.coalesce(func.max(IpAllocationEventRow.sequence), 0)).where(
+                IpAllocationEventRow.pool_uid == pool.uid
+            )
+        )
+    ).scalar_one()
+    live = (await session.execute(select(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid))).scalars()
+    allocated = {_host(row.address): row.owner for row in live}
+    last_owners = (
+        select(IpAllocationEventRow.address, IpAllocationEventRow.owner, IpAllocationEventRow.sequence)
+        .where(IpAllocationEventRow.pool_uid == pool.uid, IpAllocationEventRow.action == "ALLOCATE")
+        .order_by(IpAllocationEventRow.address, IpAllocationEventRow.sequence.desc())
+        .ext(distinct_on(IpAllocationEventRow.address))
+        .subquery()
+    )
+    recent = select(last_owners.c.address, last_owners.c.owner).order_by(last_owners.c.sequence.desc())
+    ranges = _ranges_of(pool.spec)
+    history: dict[str, str] = {}
+    for address, owner in (await session.execute(recent)).all():
+        host = _host(address)
+        if host in allocated or not ipam.holds(ranges, ipaddress.ip_address(host)):
+            continue
+        history[host] = owner
+        if len(history) >= history_limit:
+            break
+    last = await _last_allocated(session, pool.uid)
+    return LedgerView(
+        allocated=allocated,
+        history=history,
+        last_allocated=str(last) if last is not None else "",
+        sequence=int(sequence),
+        total=ipam.total(ranges),
+    )
+
+
+async def usage(session: AsyncSession) -> list[tuple[IpPoolRow, int, int]]:
+    """Every live pool with the addresses it can hand out and its live allocations (for the per-pool gauges)."""
+    used = select(IpAllocationRow.pool_uid, func.count().label("used")).group_by(IpAllocationRow.pool_uid).subquery()
+    query = (
+        select(IpPoolRow, func.coalesce(used.c.used, 0))
+        .outerjoin(used, used.c.pool_uid == IpPoolRow.uid)
+        .where(IpPoolRow.purged.is_(False))
+    )
+    return [
+        (pool, ipam.total(_ranges_of(pool.spec)), int(count)) for pool, count in (await session.execute(query)).all()
+    ]
+
+
+def _host(address: Any) -> str:
+    return str(address).split("/")[0]
 
 
 def _update_paths(request: pb.UpdateIpPoolRequest) -> list[str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from google.longrunning import operations_pb2
 from google.rpc import code_pb2
-from sqlalchemy import select, tuple_
+from sqlalchemy import false, or_, select, tuple_
 
+from server.auth import audit
 from server.domain import page_token
 from server.domain.errors import InvalidArgument, NotFound
 from server.domain.filtering import FieldKind, check_fields, parse_filter
@@ -59,7 +61,10 @@ class OperationService:
             )
         return common.operation_to_proto(row)
 
-    async def list(self, request: operations_pb2.ListOperationsRequest) -> operations_pb2.ListOperationsResponse:
+    async def list(
+        self, request: operations_pb2.ListOperationsRequest, *, targets: Sequence[str] | None = None
+    ) -> operations_pb2.ListOperationsResponse:
+        """`targets`, when given, are LIKE patterns of the target names the caller may see."""
         size = page_token.page_size(request.page_size)
         digest = page_token.query_digest(request.name, request.filter)
         after = page_token.decode(request.page_token, digest)
@@ -68,6 +73,8 @@ class OperationService:
         if expr is not None:
             check_fields(expr, FILTER_FIELDS)
             query = query.where(to_sql(expr, _FILTER_COLUMNS))
+        if targets is not None:
+            query = query.where(or_(false(), *(OperationRow.target.like(pattern) for pattern in targets)))
         if after is not None:
             key = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
             query = query.where(tuple_(OperationRow.create_time, OperationRow.id) < tuple_(*key))
@@ -108,6 +115,7 @@ class OperationService:
                 )
             if row.done:
                 return
+            audit.record(session)
             at = common.now()
             row.cancel_requested = True
             row.done = True

@@ -4,7 +4,9 @@ Every mutation is one transaction: the intent row (generation + 1, new
 etag), an operation row and a change row, plus the request_id's answer.
 The operation is done when the reconciler reports that the cluster shows
 the target generation. Spec is stored exactly as written and echoed back;
-what the cluster shows goes to state, status and conditions.
+what the cluster shows goes to state, status and conditions. NICs that name
+an `ip_pool` get their address in the same transaction (issue 5), so an
+exhausted pool leaves nothing behind; the reconciler releases it on purge.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import page_token, vm_state
-from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from server.domain.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from server.domain.filter_match import evaluate
 from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
-from server.services import common, intent
+from server.services import common, intent, ip_pools
 from server.services.vm_validation import vm_violations
 from storage.changefeed import Bookmark, ChangeFeed
 from storage.db import Database
 from storage.filters import Column, to_sql
-from storage.models import VirtualMachineRow
+from storage.models import IpPoolRow, VirtualMachineRow
 from storage.repos import changes, resources
 
 KIND = "VirtualMachine"
@@ -90,6 +92,8 @@ def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
     status = vm.status
     status.node = row.status.get("node", "")
     status.ip_addresses.extend(row.status.get("ip_addresses", []))
+    for interface in row.status.get("interfaces", []):
+        json_format.ParseDict(interface, status.interfaces.add())
     if row.delete_time is None:
         run_strategy = row.spec.get("run_strategy", "HALTED")
         for action in vm_state.allowed_actions(row.state, run_strategy):
@@ -100,6 +104,11 @@ def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
 VM_KIND = intent.Kind[VirtualMachineRow](
     name=KIND, to_proto=to_proto, parent_of=lambda row: f"clusters/{row.cluster}/namespaces/{row.namespace}"
 )
+
+
+def nic_owner(vm_name: str, nic: str) -> str:
+    """The owner of a NIC's pool address: stable across delete and re-create, so the address is sticky."""
+    return f"{vm_name}/interfaces/{nic}"
 
 
 def _spec_json(spec: vm_pb.VirtualMachineSpec) -> dict[str, Any]:
@@ -145,13 +154,16 @@ class VirtualMachineService:
 
     async def get(self, request: vm_pb.GetVirtualMachineRequest) -> vm_pb.VirtualMachine:
         name = parse_vm_name(request.name)
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             row = await resources.get_live(session, VirtualMachineRow, str(name))
         if row is None:
             raise _not_found(name)
         return to_proto(row)
 
-    async def list(self, request: vm_pb.ListVirtualMachinesRequest) -> vm_pb.ListVirtualMachinesResponse:
+    async def list(
+        self, request: vm_pb.ListVirtualMachinesRequest, *, namespaces: frozenset[str] | None = None
+    ) -> vm_pb.ListVirtualMachinesResponse:
+        """`namespaces`, when given, are the only namespaces the caller may see."""
         parent = parse_namespace_name(request.parent, allow_wildcard=True)
         size = page_token.page_size(request.page_size)
         order_column, descending = _order(request.order_by)
@@ -163,6 +175,8 @@ class VirtualMachineService:
         where = [VirtualMachineRow.cluster == parent.cluster]
         if not parent.all_namespaces:
             where.append(VirtualMachineRow.namespace == parent.namespace)
+        if namespaces is not None:
+            where.append(VirtualMachineRow.namespace.in_(namespaces))
         if expr is not None:
             check_fields(expr, FILTER_FIELDS)
             where.append(to_sql(expr, _FILTER_COLUMNS))
@@ -220,11 +234,13 @@ class VirtualMachineService:
                 request.virtual_machine, merged, replace_message_field=True, replace_repeated_field=True
             )
             _check(merged)
+            pools = await _pools_of(session, name, merged, "virtual_machine")
             if request.validate_only:
                 return intent.done_operation(merged)
             spec = _spec_json(merged.spec)
             labels, annotations = dict(merged.labels), dict(merged.annotations)
             if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
+                await _hold_addresses(session, name, pools, request.request_id, at, replacing=True)
                 row.spec, row.labels, row.annotations = spec, labels, annotations
                 await VM_KIND.bump(session, row, "MODIFIED", at)
             return await VM_KIND.operation(session, row, "update", request.request_id, at)
@@ -280,13 +296,13 @@ class VirtualMachineService:
         )
 
     async def watch(
-        self, request: vm_pb.WatchVirtualMachinesRequest
+        self, request: vm_pb.WatchVirtualMachinesRequest, *, namespaces: frozenset[str] | None = None
     ) -> AsyncIterator[vm_pb.WatchVirtualMachinesResponse]:
         parent = parse_namespace_name(request.parent, allow_wildcard=True)
         expr = parse_filter(request.filter)
         if expr is not None:
             check_fields(expr, FILTER_FIELDS)
-        matches = _watch_matcher(parent, expr)
+        matches = _watch_matcher(parent, expr, namespaces)
         cursor = await self._feed.start_position(request.since_revision)
         async for item in self._feed.subscribe(cursor, self._bookmark_seconds):
             if isinstance(item, Bookmark):
@@ -306,6 +322,8 @@ class VirtualMachineService:
         await intent.require_cluster(session, name.cluster)
         if await resources.get_live(session, VirtualMachineRow, str(name)) is not None:
             raise _exists(name)
+        pools = await _pools_of(session, name, vm, "virtual_machine")
+        await _hold_addresses(session, name, pools, request_id, at, replacing=False)
         uid = uuid.uuid4()
         spec = _spec_json(vm.spec)
         row = VirtualMachineRow(
@@ -342,12 +360,69 @@ class VirtualMachineService:
         async with self._db.transaction() as session:
             await intent.require_cluster(session, name.cluster)
             exists = await resources.get_live(session, VirtualMachineRow, str(name)) is not None
+            await _pools_of(session, name, vm, "virtual_machine")
         if exists and not must_exist:
             raise _exists(name)
         preview = _VM()
         preview.CopyFrom(vm)
         preview.name = str(name)
         return intent.done_operation(preview)
+
+
+async def _pools_of(
+    session: AsyncSession, name: VirtualMachineName, vm: vm_pb.VirtualMachine, field: str
+) -> dict[str, IpPoolRow]:
+    """NIC name → the pool it takes an address from; every unusable pool is a violation naming its field."""
+    pools: dict[str, IpPoolRow] = {}
+    violations: list[FieldViolation] = []
+    for index, nic in enumerate(vm.spec.interfaces):
+        if not nic.ip_pool:
+            continue
+        where = f"{field}.spec.interfaces[{index}].ip_pool"
+        cluster, _ = ip_pools.parse_pool_name(nic.ip_pool, where)
+        if cluster != name.cluster:
+            violations.append(FieldViolation(where, f"must be a pool of clusters/{name.cluster}, the VM's cluster"))
+            continue
+        try:
+            pool = await ip_pools.usable_pool(session, nic.ip_pool)
+        except (NotFound, FailedPrecondition) as error:
+            violations.append(FieldViolation(where, error.message))
+            continue
+        network = pool.spec.get("selector", {}).get("network", "")
+        if network and network != nic.network:
+            violations.append(
+                FieldViolation(where, f"{nic.ip_pool} serves network {network!r}, not the interface's {nic.network!r}")
+            )
+            continue
+        pools[nic.name] = pool
+    if violations:
+        raise InvalidArgument.of(violations)
+    return pools
+
+
+async def _hold_addresses(
+    session: AsyncSession,
+    name: VirtualMachineName,
+    pools: dict[str, IpPoolRow],
+    request_id: str,
+    at: datetime,
+    *,
+    replacing: bool,
+) -> None:
+    """Give each pooled NIC its address (kept, sticky or next free); an update releases what NICs no longer ask for.
+
+    A create has nothing to release: a VM of the same name released its addresses when it was purged.
+    """
+    if replacing:
+        await ip_pools.release_owners(
+            session,
+            name.cluster,
+            nic_owner(str(name), ""),
+            at,
+            keep=[(pool.uid, nic_owner(str(name), nic)) for nic, pool in pools.items()],
+        )
+    for nic, pool in pools.items():
+        await ip_pools.allocate_in(session, pool, nic_owner(str(name), nic), "", request_id, at)
 
 
 def _check(vm: vm_pb.VirtualMachine) -> None:
@@ -374,11 +449,15 @@ def _deleting(name: VirtualMachineName) -> FailedPrecondition:
     )
 
 
-def _watch_matcher(parent: NamespaceName, expr: Expr | None) -> Callable[[str, dict[str, Any]], bool]:
+def _watch_matcher(
+    parent: NamespaceName, expr: Expr | None, namespaces: frozenset[str] | None
+) -> Callable[[str, dict[str, Any]], bool]:
     prefix = f"clusters/{parent.cluster}/namespaces/"
 
     def matches(change_parent: str, resource: dict[str, Any]) -> bool:
         in_parent = change_parent.startswith(prefix) if parent.all_namespaces else change_parent == str(parent)
+        if namespaces is not None and change_parent.removeprefix(prefix) not in namespaces:
+            return False
         return in_parent and (expr is None or evaluate(expr, _json_lookup(resource), FILTER_FIELDS))
 
     return matches

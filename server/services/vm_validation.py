@@ -111,6 +111,21 @@ def _interface(nic: vm_pb.NetworkInterface, field: str, out: list[FieldViolation
                 violation = dns1123_label_violation(part, f"{field}.network")
                 if violation is not None:
                     out.append(violation)
+    if nic.ip_pool:
+        parts = nic.ip_pool.split("/")
+        if len(parts) != 4 or parts[0] != "clusters" or parts[2] != "ipPools" or not all(parts):
+            out.append(
+                FieldViolation(
+                    f"{field}.ip_pool", f'"{nic.ip_pool}" does not match clusters/{{cluster}}/ipPools/{{ip_pool}}'
+                )
+            )
+        if network == "pod":
+            out.append(
+                FieldViolation(
+                    f"{field}.ip_pool",
+                    "the pod network (masquerade) gets its address from KubeVirt; use a NetworkAttachmentDefinition",
+                )
+            )
     if nic.mac_address:
         match = _MAC.match(nic.mac_address)
         if match is None:
@@ -197,6 +212,13 @@ def spec_violations(spec: vm_pb.VirtualMachineSpec, field: str) -> list[FieldVio
     for index, nic in enumerate(spec.interfaces):
         _interface(nic, f"{field}.interfaces[{index}]", out)
     _boot_orders(spec, field, out)
+    if spec.cloud_init.network_data and any(nic.ip_pool for nic in spec.interfaces):
+        out.append(
+            FieldViolation(
+                f"{field}.cloud_init.network_data",
+                "must be empty when an interface sets ip_pool: Harrow writes the network config then",
+            )
+        )
     if spec.HasField("placement"):
         _placement(spec.placement, f"{field}.placement", out)
     return out

@@ -15,27 +15,39 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ClusterRow, OperationRow, VirtualMachineRow
+from storage.models import ClusterRow, IpAllocationEventRow, IpPoolRow, OperationRow, ResourceColumns
+
+Row = TypeVar("Row", bound=ResourceColumns)
 
 
-async def claim_virtual_machines(
-    session: AsyncSession, *, owner: str, clusters: Sequence[str], limit: int, lease: timedelta, now: datetime
+async def claim(
+    session: AsyncSession,
+    table: type[ResourceColumns],
+    *,
+    owner: str,
+    clusters: Sequence[str],
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+    also_due: ColumnElement[bool] | None = None,
 ) -> list[uuid.UUID]:
-    row = VirtualMachineRow
+    """Lease up to `limit` due rows of one resource table; `also_due` adds a kind's own reason to look."""
+    row: Any = table
+    reasons = [row.next_attempt_at <= now, and_(row.attempts == 0, row.generation > row.applied_generation)]
+    if also_due is not None:
+        reasons.append(and_(row.attempts == 0, also_due))
     candidates = (
         select(row.uid)
         .where(
             row.purged.is_(False),
             row.cluster.in_(list(clusters)),
             or_(row.lease_expires_at.is_(None), row.lease_expires_at < now),
-            or_(
-                row.next_attempt_at <= now,
-                and_(row.attempts == 0, row.generation > row.applied_generation),
-            ),
+            or_(*reasons),
         )
         .order_by(row.next_attempt_at.asc().nulls_first())
         .limit(limit)
@@ -51,26 +63,49 @@ async def claim_virtual_machines(
     return list(claimed.scalars().all())
 
 
-async def held(session: AsyncSession, uid: uuid.UUID, owner: str) -> VirtualMachineRow | None:
-    """The row, locked, if `owner` still holds its lease."""
-    query = select(VirtualMachineRow).where(VirtualMachineRow.uid == uid, VirtualMachineRow.claimed_by == owner)
-    return (await session.execute(query.with_for_update())).scalar_one_or_none()
+def pool_ledger_moved(debounce: timedelta, now: datetime) -> ColumnElement[bool]:
+    """An IP pool whose ledger has events its mirror has not shown, and whose mirror is older than `debounce`.
 
-
-async def locked(session: AsyncSession, uid: uuid.UUID) -> VirtualMachineRow | None:
-    query = select(VirtualMachineRow).where(VirtualMachineRow.uid == uid, VirtualMachineRow.purged.is_(False))
-    return (await session.execute(query.with_for_update())).scalar_one_or_none()
-
-
-async def locked_many(session: AsyncSession, uids: Sequence[uuid.UUID]) -> Sequence[VirtualMachineRow]:
-    """Live rows, locked in uid order (a fixed order, so two batches never deadlock)."""
-    query = (
-        select(VirtualMachineRow)
-        .where(VirtualMachineRow.uid.in_(list(uids)), VirtualMachineRow.purged.is_(False))
-        .order_by(VirtualMachineRow.uid)
-        .with_for_update()
+    Allocations do not bump the pool's generation (they would serialise on the pool row), so the
+    ledger's sequence is the signal; the debounce turns a burst of allocations into one mirror write.
+    """
+    newer = exists().where(
+        IpAllocationEventRow.pool_uid == IpPoolRow.uid, IpAllocationEventRow.sequence > IpPoolRow.mirrored_sequence
     )
+    return and_(or_(IpPoolRow.mirrored_at.is_(None), IpPoolRow.mirrored_at <= now - debounce), newer)
+
+
+async def ledger_position(session: AsyncSession, pool_uid: uuid.UUID) -> int:
+    """The newest ledger sequence of a pool (0 when it has none)."""
+    query = select(func.coalesce(func.max(IpAllocationEventRow.sequence), 0)).where(
+        IpAllocationEventRow.pool_uid == pool_uid
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def held(session: AsyncSession, table: type[Row], uid: uuid.UUID, owner: str) -> Row | None:
+    """The row, locked, if `owner` still holds its lease."""
+    row: Any = table
+    query = select(table).where(row.uid == uid, row.claimed_by == owner)
+    return (await session.execute(query.with_for_update())).scalar_one_or_none()
+
+
+async def locked_many(session: AsyncSession, table: type[Row], uids: Sequence[uuid.UUID]) -> Sequence[Row]:
+    """Live rows, locked in uid order (a fixed order, so two batches never deadlock)."""
+    row: Any = table
+    query = select(table).where(row.uid.in_(list(uids)), row.purged.is_(False)).order_by(row.uid).with_for_update()
     return (await session.execute(query)).scalars().all()
+
+
+async def live_uids(session: AsyncSession, table: type[ResourceColumns], cluster: str) -> list[uuid.UUID]:
+    row: Any = table
+    query = select(row.uid).where(row.cluster == cluster, row.purged.is_(False))
+    return list((await session.execute(query)).scalars().all())
+
+
+async def cluster_of(session: AsyncSession, table: type[ResourceColumns], uid: uuid.UUID) -> str | None:
+    row: Any = table
+    return (await session.execute(select(row.cluster).where(row.uid == uid))).scalar_one_or_none()
 
 
 async def pending_operations_of(
@@ -88,7 +123,7 @@ async def pending_operations_of(
     return found
 
 
-def release_done(row: VirtualMachineRow, *, applied_generation: int, next_attempt_at: datetime) -> None:
+def release_done(row: ResourceColumns, *, applied_generation: int, next_attempt_at: datetime) -> None:
     row.claimed_by = None
     row.lease_expires_at = None
     row.attempts = 0
@@ -97,7 +132,7 @@ def release_done(row: VirtualMachineRow, *, applied_generation: int, next_attemp
     row.next_attempt_at = next_attempt_at
 
 
-def release_failed(row: VirtualMachineRow, *, error: str, now: datetime, base: float, cap: float) -> float:
+def release_failed(row: ResourceColumns, *, error: str, now: datetime, base: float, cap: float) -> float:
     """Back off exponentially with full jitter, per object; returns the delay chosen."""
     row.attempts += 1
     delay = random.uniform(base / 2, min(cap, base * 2 ** (row.attempts - 1)))
@@ -108,7 +143,7 @@ def release_failed(row: VirtualMachineRow, *, error: str, now: datetime, base: f
     return delay
 
 
-def poke(row: VirtualMachineRow, now: datetime) -> None:
+def poke(row: ResourceColumns, now: datetime) -> None:
     """Make the row claimable now (the cluster changed under it), keeping any backoff in force."""
     if row.attempts == 0 and (row.next_attempt_at is None or row.next_attempt_at > now):
         row.next_attempt_at = now

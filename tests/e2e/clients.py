@@ -25,6 +25,7 @@ from harrow.v1 import (
     ip_pool_pb2_grpc,
     migration_pb2_grpc,
     operations_pb2_grpc,
+    security_pb2_grpc,
     virtual_machine_pb2_grpc,
 )
 
@@ -34,6 +35,7 @@ _STUBS = {
     "OperationService": operations_pb2_grpc.OperationServiceStub,
     "IpPoolService": ip_pool_pb2_grpc.IpPoolServiceStub,
     "MigrationService": migration_pb2_grpc.MigrationServiceStub,
+    "SecurityService": security_pb2_grpc.SecurityServiceStub,
 }
 
 

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from server.app import Endpoints, Harrow
-from server.config import ListenConfig, Settings, WatchConfig
+from server.config import AuthConfig, ListenConfig, Settings, WatchConfig
 from tests.e2e.clients import GrpcApi, RestApi
 
 
@@ -28,6 +28,7 @@ async def harrow(database_url: str) -> AsyncIterator[Running]:
         watch=WatchConfig(bookmark_seconds=0.5),
         database_url=database_url,
         database_pool_size=5,
+        auth=AuthConfig(authenticate=False),
     )
     app = Harrow(settings)
     endpoints = await app.start()

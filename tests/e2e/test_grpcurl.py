@@ -23,6 +23,7 @@ server = sdk.server
 
 GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
 VM = "harrow.v1.VirtualMachineService"
+MIG = "harrow.v1.MigrationService"
 NAME = "clusters/local/namespaces/default/virtualMachines/web-1"
 
 CREATE = {
@@ -74,6 +75,8 @@ async def test_list_and_describe_work_from_reflection_alone(server: Server) -> N
         "harrow.v1.ClusterService",
         "harrow.v1.OperationService",
         "harrow.v1.IpPoolService",
+        "harrow.v1.MigrationService",
+        "harrow.v1.SecurityService",
         "grpc.health.v1.Health",
     } <= set(services)
 
@@ -158,3 +161,28 @@ async def test_errors_show_the_rich_status_details(server: Server) -> None:
     details = json.loads(out)["details"]
     violations = next(d for d in details if d["@type"] == "type.googleapis.com/google.rpc.BadRequest")
     assert [v["field"] for v in violations["field_violations"]] == ["virtual_machine_id"]
+
+
+async def test_resolve_a_migration_policy(server: Server) -> None:
+    policy = {
+        "parent": "clusters/local",
+        "migrationPolicyId": "gold",
+        "migrationPolicy": {
+            "spec": {"allowPostCopy": True, "selectors": {"virtualMachineInstanceSelector": {"tier": "gold"}}}
+        },
+    }
+    created = json.loads(await grpcurl(server, f"{MIG}/CreateMigrationPolicy", stdin=policy))
+    assert created["metadata"]["target"] == "clusters/local/migrationPolicies/gold"
+
+    ask = {"parent": "clusters/local", "virtualMachineInstanceLabels": {"tier": "gold"}, "memory": "8Gi"}
+    answer = json.loads(await grpcurl(server, f"{MIG}/ResolveMigrationPolicy", stdin=ask))
+    assert answer["policy"] == "clusters/local/migrationPolicies/gold"
+    assert answer["candidates"][0]["matches"] is True and answer["effective"]["allow_post_copy"] is True
+    provenance = {p["field"]: p["source"] for p in answer["provenance"]}
+    assert provenance["allow_post_copy"] == "POLICY" and provenance["completion_timeout_per_gib"] == "VERSION_DEFAULT"
+    assert answer["completion_timeout"]["seconds"] == "1350"  # int64 is a JSON string: 150 s * 9 GB
+
+    other = {"parent": "clusters/local", "virtualMachineInstanceLabels": {"tier": "silver"}}
+    unmatched = json.loads(await grpcurl(server, f"{MIG}/ResolveMigrationPolicy", stdin=other))
+    assert "policy" not in unmatched  # none wins: the cluster's configuration applies
+    assert 'has "silver"' in unmatched["candidates"][0]["explanation"]

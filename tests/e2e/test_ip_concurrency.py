@@ -13,7 +13,7 @@ from harrow.v1 import ip_pool_pb2 as pb
 from harrow.v1 import ip_pool_pb2_grpc
 
 from server.app import Harrow
-from server.config import ListenConfig, Settings
+from server.config import AuthConfig, ListenConfig, Settings
 
 POOL = "clusters/local/ipPools/lan"
 CLIENTS = 64
@@ -24,7 +24,12 @@ OPERATIONS = int(os.environ.get("HARROW_IPAM_STRESS_OPERATIONS", "3000"))
 @pytest.fixture
 async def second_harrow(database_url: str):
     app = Harrow(
-        Settings(listen=ListenConfig(grpc_port=0, rest_port=0), database_url=database_url, database_pool_size=5)
+        Settings(
+            listen=ListenConfig(grpc_port=0, rest_port=0),
+            database_url=database_url,
+            database_pool_size=5,
+            auth=AuthConfig(authenticate=False),
+        )
     )
     endpoints = await app.start()
     try:

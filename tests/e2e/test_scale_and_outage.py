@@ -16,7 +16,7 @@ from harrow.v1 import virtual_machine_pb2 as vm_pb
 from harrow.v1 import virtual_machine_pb2_grpc
 
 from server.app import Harrow
-from server.config import ListenConfig, Settings
+from server.config import AuthConfig, ListenConfig, Settings
 from storage.embedded import EmbeddedPostgres
 from storage.migrate import upgrade_async
 from tests.e2e.builders import PARENT, create_request, vm_name
@@ -70,7 +70,12 @@ async def private_postgres():
 
 async def test_database_outage_is_unavailable_then_recovers_without_restart(private_postgres) -> None:
     await upgrade_async(private_postgres.url())
-    app = Harrow(Settings(listen=ListenConfig(grpc_port=0, rest_port=0), database_url=private_postgres.url()))
+    settings = Settings(
+        listen=ListenConfig(grpc_port=0, rest_port=0),
+        database_url=private_postgres.url(),
+        auth=AuthConfig(authenticate=False),
+    )
+    app = Harrow(settings)
     endpoints = await app.start()
     request = vm_pb.GetVirtualMachineRequest(name=vm_name("web-1"))
     try:

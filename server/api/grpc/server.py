@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -17,6 +17,7 @@ from harrow.v1 import (
     ip_pool_pb2_grpc,
     migration_pb2_grpc,
     operations_pb2_grpc,
+    security_pb2_grpc,
     virtual_machine_pb2_grpc,
 )
 
@@ -33,6 +34,7 @@ _REGISTER: dict[str, Callable[[Any, grpc.aio.Server], None]] = {
     "harrow.v1.OperationService": operations_pb2_grpc.add_OperationServiceServicer_to_server,
     "harrow.v1.IpPoolService": ip_pool_pb2_grpc.add_IpPoolServiceServicer_to_server,
     "harrow.v1.MigrationService": migration_pb2_grpc.add_MigrationServiceServicer_to_server,
+    "harrow.v1.SecurityService": security_pb2_grpc.add_SecurityServiceServicer_to_server,
 }
 
 
@@ -78,14 +80,20 @@ class _Guarded:
 
 
 async def build_grpc_server(
-    servicers: Mapping[str, object], host: str, port: int
+    servicers: Mapping[str, object],
+    host: str,
+    port: int,
+    credentials: grpc.ServerCredentials | None = None,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
-    """A server bound to host:port (0 picks a port), ready to start; with its health servicer and bound port."""
+    """A server bound to host:port (0 picks a port), ready to start; with its health servicer and bound port.
+    With `credentials` it serves TLS only."""
     server = grpc.aio.server(
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ]
+        ],
     )
     for service_name, servicer in servicers.items():
         _REGISTER[service_name](_Guarded(servicer), server)
@@ -94,7 +102,8 @@ async def build_grpc_server(
     for service_name in (*servicers, ""):
         await health_servicer.set(service_name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection((*servicers, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    bound = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     if bound == 0:
         raise OSError(f"cannot listen for gRPC on {host}:{port}")
     return server, health_servicer, bound

@@ -17,16 +17,20 @@ from harrow.v1 import (
     ip_pool_pb2_grpc,
     migration_pb2_grpc,
     operations_pb2_grpc,
+    security_pb2_grpc,
     virtual_machine_pb2_grpc,
 )
 from harrow.v1 import ip_pool_pb2 as ip_pb
 from harrow.v1 import migration_pb2 as mig_pb
+from harrow.v1 import security_pb2 as sec_pb
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
+from server.auth import context as auth
 from server.services.clusters import ClusterService
 from server.services.ip_pools import IpPoolService
 from server.services.migrations import MigrationService
 from server.services.operations import OperationService
+from server.services.security import SecurityService
 from server.services.virtual_machines import VirtualMachineService
 
 Context = object
@@ -44,7 +48,7 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     async def ListVirtualMachines(
         self, request: vm_pb.ListVirtualMachinesRequest, context: Context
     ) -> vm_pb.ListVirtualMachinesResponse:
-        return await self._service.list(request)
+        return await self._service.list(request, namespaces=auth.visible_namespaces(request.parent))
 
     async def CreateVirtualMachine(
         self, request: vm_pb.CreateVirtualMachineRequest, context: Context
@@ -89,7 +93,7 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     async def WatchVirtualMachines(
         self, request: vm_pb.WatchVirtualMachinesRequest, context: Context
     ) -> AsyncIterator[vm_pb.WatchVirtualMachinesResponse]:
-        async for event in self._service.watch(request):
+        async for event in self._service.watch(request, namespaces=auth.visible_namespaces(request.parent)):
             yield event
 
 
@@ -103,7 +107,7 @@ class ClusterServicer(cluster_pb2_grpc.ClusterServiceServicer):
     async def ListClusters(
         self, request: cluster_pb2.ListClustersRequest, context: Context
     ) -> cluster_pb2.ListClustersResponse:
-        return await self._service.list(request)
+        return await self._service.list(request, clusters=auth.caller().clusters())
 
     async def CreateCluster(self, request: cluster_pb2.CreateClusterRequest, context: Context) -> cluster_pb2.Cluster:
         return await self._service.create(request)
@@ -127,7 +131,7 @@ class OperationServicer(operations_pb2_grpc.OperationServiceServicer):
     async def ListOperations(
         self, request: operations_pb2.ListOperationsRequest, context: Context
     ) -> operations_pb2.ListOperationsResponse:
-        return await self._service.list(request)
+        return await self._service.list(request, targets=auth.caller().target_patterns())
 
     async def WaitOperation(
         self, request: operations_pb2.WaitOperationRequest, context: Context
@@ -253,3 +257,42 @@ class MigrationServicer(migration_pb2_grpc.MigrationServiceServicer):
         self, request: mig_pb.CancelMigrationRequest, context: Context
     ) -> operations_pb2.Operation:
         return await self._service.cancel_migration(request)
+
+
+class SecurityServicer(security_pb2_grpc.SecurityServiceServicer):
+    def __init__(self, service: SecurityService):
+        self._service = service
+
+    async def GetCallerIdentity(self, request: sec_pb.GetCallerIdentityRequest, context: Context) -> sec_pb.Principal:
+        return await self._service.caller_identity()
+
+    async def GetPrincipal(self, request: sec_pb.GetPrincipalRequest, context: Context) -> sec_pb.Principal:
+        return await self._service.get_principal(request)
+
+    async def ListPrincipals(
+        self, request: sec_pb.ListPrincipalsRequest, context: Context
+    ) -> sec_pb.ListPrincipalsResponse:
+        return await self._service.list_principals(request)
+
+    async def CreatePrincipal(self, request: sec_pb.CreatePrincipalRequest, context: Context) -> sec_pb.Principal:
+        return await self._service.create_principal(request)
+
+    async def UpdatePrincipal(self, request: sec_pb.UpdatePrincipalRequest, context: Context) -> sec_pb.Principal:
+        return await self._service.update_principal(request)
+
+    async def DeletePrincipal(self, request: sec_pb.DeletePrincipalRequest, context: Context) -> empty_pb2.Empty:
+        return await self._service.delete_principal(request)
+
+    async def CreateToken(self, request: sec_pb.CreateTokenRequest, context: Context) -> sec_pb.CreateTokenResponse:
+        return await self._service.create_token(request)
+
+    async def ListTokens(self, request: sec_pb.ListTokensRequest, context: Context) -> sec_pb.ListTokensResponse:
+        return await self._service.list_tokens(request)
+
+    async def RevokeToken(self, request: sec_pb.RevokeTokenRequest, context: Context) -> sec_pb.Token:
+        return await self._service.revoke_token(request)
+
+    async def ListAuditRecords(
+        self, request: sec_pb.ListAuditRecordsRequest, context: Context
+    ) -> sec_pb.ListAuditRecordsResponse:
+        return await self._service.list_audit_records(request)

@@ -18,6 +18,7 @@ import grpc
 from aiohttp import web
 from google.rpc import status_pb2
 
+from server.auth.tls import peer_certificate_pem
 from server.domain.errors import InvalidArgument
 
 TIMEOUT_HEADER = "grpc-timeout"
@@ -48,6 +49,12 @@ class RestCallContext:
         if self._metadata is None:
             self._metadata = tuple((key.lower(), value) for key, value in self._request.headers.items())
         return self._metadata
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        """As gRPC's: the verified client certificate (PEM) under `x509_pem_cert` when TLS had one."""
+        transport = self._request.transport
+        pem = peer_certificate_pem(transport.get_extra_info("ssl_object") if transport is not None else None)
+        return {"x509_pem_cert": [pem]} if pem is not None else {}
 
     def peer(self) -> str:
         transport = self._request.transport

@@ -19,7 +19,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
-from server.api.errors import http_status, internal_status, rest_error_body, to_status
+from server.api.errors import http_status, internal_status, rest_error_body, retry_after_seconds, to_status
 from server.api.rest.call_context import RestAbort
 from server.domain.errors import HarrowError, NotFound, ResourceExhausted
 
@@ -61,24 +61,34 @@ def message_response(message: Message) -> web.Response:
     return web.Response(body=message_json(message), content_type=JSON_TYPE)
 
 
-def error_body(error: BaseException, method: str) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and body for any exception; unexpected ones are logged, never echoed."""
-    status: status_pb2.Status
+def _status(error: BaseException, method: str) -> status_pb2.Status:
     if isinstance(error, HarrowError):
-        status = to_status(error)
-    elif isinstance(error, RestAbort):
-        status = error.status
-    else:
-        logger.error("unhandled error in %s", method, exc_info=error)
-        status = internal_status()
+        return to_status(error)
+    if isinstance(error, RestAbort):
+        return error.status
+    logger.error("unhandled error in %s", method, exc_info=error)
+    return internal_status()
+
+
+def _http_error(error: BaseException, status: status_pb2.Status) -> tuple[int, dict[str, Any]]:
     body = rest_error_body(status)
     code = _HTTP_OVERRIDES.get(type(error)) or http_status(status)
     body["error"]["code"] = code
     return code, body
 
 
+def error_body(error: BaseException, method: str) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and body for any exception; unexpected ones are logged, never echoed."""
+    return _http_error(error, _status(error, method))
+
+
 def error_response(error: BaseException, method: str, headers: dict[str, str] | None = None) -> web.Response:
-    code, body = error_body(error, method)
+    """The error as a response; a status with RetryInfo (429, 503) also says when to come back in Retry-After."""
+    status = _status(error, method)
+    code, body = _http_error(error, status)
+    retry_after = retry_after_seconds(status)
+    if retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry_after)}
     return web.Response(
         status=code,
         body=json.dumps(body, separators=(",", ":")).encode(),

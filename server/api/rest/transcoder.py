@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 
@@ -37,11 +38,16 @@ CONTRACT_MODULES = tuple(
 )
 
 
+# The RPC a request was routed to ("harrow.v1.Service/Method"), for middlewares that label by method.
+RPC_METHOD = web.RequestKey("rpc_method", str)
+
+
 @dataclass(frozen=True)
 class Route:
     http_method: str
     template: PathTemplate
     endpoint: Endpoint
+    rpc: str
 
 
 class Dispatcher:
@@ -56,6 +62,7 @@ class Dispatcher:
         for route in self._by_method.get(request.method, ()):
             values = route.template.match(raw_path)
             if values is not None:
+                request[RPC_METHOD] = route.rpc
                 return await route.endpoint(request, values)
         allowed = sorted({r.http_method for r in self._routes if r.template.regex.fullmatch(raw_path)})
         if allowed:
@@ -64,13 +71,24 @@ class Dispatcher:
         return error_response(UnknownPath(f"no API method at {request.path}"), "routing")
 
 
-def build_rest_app(servicers: Mapping[str, object], *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> web.Application:
-    """An app serving every RPC of `servicers` (full service name → servicer) plus GET /openapi.json."""
+def build_rest_app(
+    servicers: Mapping[str, object],
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    middlewares: Sequence[Middleware] = (),
+    extra_routes: Sequence[web.RouteDef] = (),
+) -> web.Application:
+    """An app serving every RPC of `servicers` (full service name → servicer) plus GET /openapi.json.
+
+    `middlewares` wrap everything (outermost first); `extra_routes` (operational endpoints such as
+    /metrics) take precedence over the API's catch-all.
+    """
     bindings = http_bindings(_service_descriptors(servicers))
     routes = [_route(binding, servicers, max_body_bytes) for binding in bindings]
     document = json.dumps(openapi_document(bindings)).encode()
-    routes.append(Route("GET", PathTemplate.parse(OPENAPI_PATH), DocumentEndpoint(document)))
-    app = web.Application(client_max_size=max_body_bytes, middlewares=[_unrouted_as_json])
+    routes.append(Route("GET", PathTemplate.parse(OPENAPI_PATH), DocumentEndpoint(document), "openapi"))
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[*middlewares, _unrouted_as_json])
+    app.add_routes(extra_routes)
     app.router.add_route("*", "/{path:.*}", Dispatcher(routes).handle)
     return app
 
@@ -110,4 +128,4 @@ def _route(binding: HttpBinding, servicers: Mapping[str, object], max_body_bytes
         method.name,
         method.server_streaming,
     )
-    return Route(binding.http_method, binding.template, endpoint)
+    return Route(binding.http_method, binding.template, endpoint, binding.full_method.lstrip("/"))

@@ -21,7 +21,7 @@ from kubernetes_asyncio import client, config
 
 from kubesim import KubeSim, KubeSimConfig
 from server.app import Endpoints, Harrow
-from server.config import ListenConfig, ReconcileConfig, Settings, WatchConfig
+from server.config import AuthConfig, ListenConfig, ReconcileConfig, Settings, WatchConfig
 from tests.e2e.clients import GrpcApi
 
 SCALE = 400.0
@@ -84,6 +84,7 @@ async def start_harrow(database_url: str, sim: KubeSim) -> AsyncIterator[Start]:
                     ),
                     **reconcile,
                 ),
+                auth=AuthConfig(authenticate=False),
             )
             app = Harrow(settings, local_kubeconfig=yaml.safe_dump(sim.kubeconfig()))
             endpoints = await app.start()

@@ -19,7 +19,7 @@ import pytest
 
 from server.app import Endpoints, Harrow
 from server.auth.bootstrap import bootstrap_admin
-from server.config import AuthConfig, ListenConfig, ReconcileConfig, Settings, TlsConfig, WatchConfig
+from server.config import AuthConfig, LimitsConfig, ListenConfig, ReconcileConfig, Settings, TlsConfig, WatchConfig
 from tests.e2e.clients import GrpcApi, RestApi
 from tests.e2e.security.pki import Authority, Issued, subject
 
@@ -83,11 +83,16 @@ Start = Callable[..., Awaitable[Secured]]
 
 
 @pytest.fixture
-async def start_secure(database_url: str, pki: Pki) -> AsyncIterator[Start]:
+async def start_secure(database_url: str, pki: Pki, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Start]:
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(*, client_ca: bool = False) -> Secured:
+        async def start(*, client_ca: bool = False, limits: LimitsConfig | None = None) -> Secured:
             secret_key = os.urandom(32)
+            limits = limits or LimitsConfig()
+            # The guard reads its limits from the environment when the app does not hand them over.
+            monkeypatch.setenv("HARROW_RATE_LIMIT_QPS", str(limits.rate_limit_qps))
+            monkeypatch.setenv("HARROW_RATE_LIMIT_BURST", str(limits.rate_limit_burst))
+            monkeypatch.setenv("HARROW_MAX_WATCHES_PER_PRINCIPAL", str(limits.max_watches_per_principal))
             settings = Settings(
                 listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
                 watch=WatchConfig(bookmark_seconds=0.5),
@@ -98,6 +103,7 @@ async def start_secure(database_url: str, pki: Pki) -> AsyncIterator[Start]:
                     authenticate=True,
                     tls=TlsConfig(pki.server.cert_file, pki.server.key_file, pki.ca.cert_file if client_ca else None),
                     secret_key=secret_key,
+                    limits=limits,
                 ),
             )
             app = Harrow(settings)

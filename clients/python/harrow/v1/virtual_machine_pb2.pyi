@@ -240,7 +240,7 @@ class ExistingClaim(_message.Message):
     def __init__(self, claim_name: _Optional[str] = ...) -> None: ...
 
 class NetworkInterface(_message.Message):
-    __slots__ = ("name", "network", "model", "mac_address", "boot_order")
+    __slots__ = ("name", "network", "model", "mac_address", "boot_order", "ip_pool")
     class Model(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         MODEL_UNSPECIFIED: _ClassVar[NetworkInterface.Model]
@@ -258,12 +258,14 @@ class NetworkInterface(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     BOOT_ORDER_FIELD_NUMBER: _ClassVar[int]
+    IP_POOL_FIELD_NUMBER: _ClassVar[int]
     name: str
     network: str
     model: NetworkInterface.Model
     mac_address: str
     boot_order: int
-    def __init__(self, name: _Optional[str] = ..., network: _Optional[str] = ..., model: _Optional[_Union[NetworkInterface.Model, str]] = ..., mac_address: _Optional[str] = ..., boot_order: _Optional[int] = ...) -> None: ...
+    ip_pool: str
+    def __init__(self, name: _Optional[str] = ..., network: _Optional[str] = ..., model: _Optional[_Union[NetworkInterface.Model, str]] = ..., mac_address: _Optional[str] = ..., boot_order: _Optional[int] = ..., ip_pool: _Optional[str] = ...) -> None: ...
 
 class CloudInit(_message.Message):
     __slots__ = ("user_data", "network_data")
@@ -305,7 +307,7 @@ class Toleration(_message.Message):
     def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., value: _Optional[str] = ..., effect: _Optional[str] = ..., toleration_seconds: _Optional[int] = ...) -> None: ...
 
 class VirtualMachineStatus(_message.Message):
-    __slots__ = ("node", "ip_addresses", "allowed_actions")
+    __slots__ = ("node", "ip_addresses", "allowed_actions", "interfaces")
     class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         ACTION_UNSPECIFIED: _ClassVar[VirtualMachineStatus.Action]
@@ -323,10 +325,28 @@ class VirtualMachineStatus(_message.Message):
     NODE_FIELD_NUMBER: _ClassVar[int]
     IP_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    INTERFACES_FIELD_NUMBER: _ClassVar[int]
     node: str
     ip_addresses: _containers.RepeatedScalarFieldContainer[str]
     allowed_actions: _containers.RepeatedScalarFieldContainer[VirtualMachineStatus.Action]
-    def __init__(self, node: _Optional[str] = ..., ip_addresses: _Optional[_Iterable[str]] = ..., allowed_actions: _Optional[_Iterable[_Union[VirtualMachineStatus.Action, str]]] = ...) -> None: ...
+    interfaces: _containers.RepeatedCompositeFieldContainer[InterfaceStatus]
+    def __init__(self, node: _Optional[str] = ..., ip_addresses: _Optional[_Iterable[str]] = ..., allowed_actions: _Optional[_Iterable[_Union[VirtualMachineStatus.Action, str]]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceStatus, _Mapping]]] = ...) -> None: ...
+
+class InterfaceStatus(_message.Message):
+    __slots__ = ("name", "ip_pool", "address", "prefix_length", "gateway", "mac_address")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    IP_POOL_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ip_pool: str
+    address: str
+    prefix_length: int
+    gateway: str
+    mac_address: str
+    def __init__(self, name: _Optional[str] = ..., ip_pool: _Optional[str] = ..., address: _Optional[str] = ..., prefix_length: _Optional[int] = ..., gateway: _Optional[str] = ..., mac_address: _Optional[str] = ...) -> None: ...
 
 class GetVirtualMachineRequest(_message.Message):
     __slots__ = ("name",)

@@ -17,7 +17,7 @@ up: $(STAMP)
 	$(VENV)/bin/harrow-server up
 
 test: $(STAMP) terraform-provider
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint: $(STAMP) terraform-provider
 	$(VENV)/bin/ruff check .

@@ -562,7 +562,7 @@ class AsyncMethods:
             "/harrow.v1.MigrationService/ResolveMigrationPolicy",
             request,
             migration_pb2.MigrationPolicyResolution,
-            retry=False,
+            retry=True,
             call_timeout=call_timeout,
         )
 
@@ -579,7 +579,7 @@ class AsyncMethods:
             "/harrow.v1.MigrationService/ResolveVirtualMachineMigrationPolicy",
             request,
             migration_pb2.MigrationPolicyResolution,
-            retry=False,
+            retry=True,
             call_timeout=call_timeout,
         )
 
@@ -852,11 +852,7 @@ class AsyncMethods:
         """Revokes a token at once; revoking a revoked token changes nothing."""
         request = security_pb2.RevokeTokenRequest(name=name)
         return await self._transport.unary(
-            "/harrow.v1.SecurityService/RevokeToken",
-            request,
-            security_pb2.Token,
-            retry=False,
-            call_timeout=call_timeout,
+            "/harrow.v1.SecurityService/RevokeToken", request, security_pb2.Token, retry=True, call_timeout=call_timeout
         )
 
     def list_audit_records(

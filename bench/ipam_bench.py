@@ -89,6 +89,7 @@ def run() -> list[tuple[str, float, float, float]]:
             "clients": CLIENTS,
         },
     )
+    return [(f"IPAM allocations ({CLIENTS} clients) vs pgbench INSERT", rate, baseline, 0.5)]
 
 
 if __name__ == "__main__":

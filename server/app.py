@@ -76,7 +76,8 @@ class Harrow:
             "harrow.v1.MigrationService": MigrationServicer(MigrationService(self.db)),
             "harrow.v1.SecurityService": SecurityServicer(SecurityService(self.db)),
         }
-        self.servicers = guard_servicers(servicers, Guard(self.db, authenticate_calls=settings.auth.authenticate))
+        guard = Guard(self.db, authenticate_calls=settings.auth.authenticate, limits=settings.auth.limits)
+        self.servicers = guard_servicers(servicers, guard)
         self.observability = Observability(self.db, self.reconciler)
         self._grpc: grpc.aio.Server | None = None
         self._health: health.aio.HealthServicer | None = None

@@ -5,8 +5,9 @@ covers a lost notification or a reconnect); the reader pulls new rows once
 into a bounded in-memory window that any number of subscribers read. A
 subscriber behind the window catches up from the table itself, and one
 behind the compacted history gets OUT_OF_RANGE, like Kubernetes' 410 Gone.
-Because revisions commit in order (repos/changes.py), "rows after my last
-revision" never misses one.
+A revision is handed out only to a committed row, in order (repos/changes.py),
+so "rows after my last revision" never misses one. The reader is also what runs
+the sequencer that numbers new rows, whenever it wakes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncpg
 
 from server.domain.errors import OutOfRange
 from storage.db import Database
+from storage.models import ChangeRow
 from storage.repos import changes
 
 log = logging.getLogger(__name__)
@@ -99,14 +101,17 @@ class ChangeFeed:
     async def _pull(self) -> None:
         while True:
             async with self._db.transaction() as session:
-                rows = await changes.since(session, self._last, self._batch)
+                numbered = await changes.sequence_pending(session, self._batch)
+            if numbered < self._batch:
+                break
+        while True:
+            async with self._db.transaction() as session:
+                rows = [_change(row) for row in await changes.since(session, self._last, self._batch)]
             if not rows:
                 return
-            for row in rows:
-                self._revisions.append(row.revision)
-                self._window.append(
-                    Change(row.revision, row.kind, row.parent, row.name, row.uid, row.event_type, row.resource)
-                )
+            for change in rows:
+                self._revisions.append(change.revision)
+                self._window.append(change)
             self._last = rows[-1].revision
             overflow = len(self._window) - self._window_size
             if overflow > 0:
@@ -123,7 +128,7 @@ class ChangeFeed:
             if after < compacted:
                 raise _too_old(after, compacted)
             rows = await changes.since(session, after, limit)
-        return [Change(r.revision, r.kind, r.parent, r.name, r.uid, r.event_type, r.resource) for r in rows]
+        return [_change(row) for row in rows]
 
     async def start_position(self, since_revision: int) -> int:
         """Where a new subscription starts; OUT_OF_RANGE when that history is gone or not yet written."""
@@ -167,6 +172,11 @@ class ChangeFeed:
                 if isinstance(item, Change):
                     cursor = item.revision
                 yield item
+
+
+def _change(row: ChangeRow) -> Change:
+    assert row.revision is not None, "readers only select numbered changes"
+    return Change(row.revision, row.kind, row.parent, row.name, row.uid, row.event_type, row.resource)
 
 
 def _too_old(revision: int, compacted: int) -> OutOfRange:

@@ -57,8 +57,6 @@ class ResourceColumns:
     delete_time: Mapped[datetime | None]
     # Gone: kept only so the uid and its history stay resolvable.
     purged: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    # Revision of the last change row written for this resource.
-    revision: Mapped[int] = mapped_column(BigInteger)
     # Reconcile work (storage/repos/work.py): the generation last written to the cluster, and the lease.
     applied_generation: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     claimed_by: Mapped[str | None] = mapped_column(Text)
@@ -115,10 +113,12 @@ class OperationRow(Base):
 
 
 class ChangeRow(Base):
-    """One row per write to a resource, numbered by a revision that commits in order (see repos/changes.py)."""
+    """One row per write to a resource. Writers leave `revision` empty; the sequencer numbers committed rows
+    in order (repos/changes.py), so readers only ever see numbered rows and never a gap that fills later."""
 
     __tablename__ = "changes"
-    revision: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    revision: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(Text)
     # The collection the resource lives in, e.g. clusters/local/namespaces/default.
     parent: Mapped[str] = mapped_column(Text)
@@ -128,6 +128,10 @@ class ChangeRow(Base):
     # The resource after the change, in proto3 JSON.
     resource: Mapped[Json]
     create_time: Mapped[datetime]
+    __table_args__ = (
+        Index("changes_revision", "revision", unique=True, postgresql_where=text("revision IS NOT NULL")),
+        Index("changes_unsequenced", "id", postgresql_where=text("revision IS NULL")),
+    )
 
 
 class RevisionCounter(Base):

@@ -223,7 +223,7 @@ class Reconciler:
             row.conditions = set_condition(row.conditions, condition, at)
             row.observed_generation = row.generation
             if before != (row.state, row.flavor, row.versions, row.conditions, row.observed_generation):
-                row.revision = await changes.append(
+                await changes.append(
                     session,
                     kind="Cluster",
                     parent="",

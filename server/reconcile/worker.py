@@ -285,7 +285,7 @@ class KindWorker(ABC, Generic[Row]):
             )
 
     async def record(self, session: AsyncSession, row: Row, event: str, at: datetime) -> None:
-        row.revision = await changes.append(
+        await changes.append(
             session,
             kind=self.kind,
             parent=self.parent_of(row),

@@ -131,7 +131,6 @@ class ClusterService:
             update_time=at,
             delete_time=None,
             purged=False,
-            revision=0,
             flavor=_Cluster.Flavor.Name(flavor) if flavor else "KUBEVIRT",
             versions={},
             kubeconfig=self._secrets.seal(request.cluster.kubeconfig, name),
@@ -233,7 +232,7 @@ def _exists(name: str) -> AlreadyExists:
 
 
 async def _record(session: AsyncSession, row: ClusterRow, event: str, at: Any) -> None:
-    row.revision = await changes.append(
+    await changes.append(
         session,
         kind=KIND,
         parent="",

@@ -81,8 +81,8 @@ class Kind(Generic[Row]):
     parent_of: Callable[[Row], str]
 
     async def record(self, session: AsyncSession, row: Row, event: str, at: datetime) -> None:
-        """Append the change for Watch. Last in the transaction: it serialises writers (repos/changes.py)."""
-        row.revision = await changes.append(
+        """Append the change for Watch, in the writer's transaction (numbered once committed: repos/changes.py)."""
+        await changes.append(
             session,
             kind=self.name,
             parent=self.parent_of(row),

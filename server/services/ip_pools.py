@@ -461,7 +461,6 @@ class IpPoolService:
             update_time=at,
             delete_time=None,
             purged=False,
-            revision=0,
         )
         row.status = _usage(_ranges_of(row.spec), 0, None)
         session.add(row)

@@ -657,7 +657,6 @@ def _new_row(
         update_time=at,
         delete_time=None,
         purged=False,
-        revision=0,
     )
 
 

@@ -38,6 +38,7 @@ from storage.models import IpPoolRow, VirtualMachineRow
 from storage.repos import changes, resources
 
 KIND = "VirtualMachine"
+SEQUENCE_BATCH = 1000
 _VM = vm_pb.VirtualMachine
 _WRITABLE = ("labels", "annotations", "spec")
 _ORDERS = {"name": "name", "create_time": "create_time"}
@@ -180,6 +181,9 @@ class VirtualMachineService:
         if expr is not None:
             check_fields(expr, FILTER_FIELDS)
             where.append(to_sql(expr, _FILTER_COLUMNS))
+        async with self._db.transaction() as session:
+            # Number what has committed so far, so the page's revision covers it (repos/changes.py).
+            await changes.sequence_pending(session, SEQUENCE_BATCH)
         async with self._db.snapshot() as session:
             revision, _ = await changes.positions(session)
             rows = await resources.page(
@@ -344,7 +348,6 @@ class VirtualMachineService:
             update_time=at,
             delete_time=None,
             purged=False,
-            revision=0,
         )
         session.add(row)
         try:

@@ -1,10 +1,11 @@
 """The change log behind Watch.
 
-Revisions come from a single counter row updated as the last step of each
-writing transaction. The row lock is held until commit, so revisions commit
-in order: a reader that has seen revision N can never later find a committed
-N-1 it missed. That makes "everything after revision N" a complete answer,
-which Watch and List-then-Watch rely on.
+Writers append unnumbered change rows (revision NULL) and go on: no lock is shared between them, so
+writes commit as fast as PostgreSQL's group commit allows. The sequencer numbers rows that have committed,
+in batches, holding the revision counter's row lock for one short transaction; a reader only looks at
+numbered rows. Since a row is numbered only after it committed, and numbers are handed out under one lock,
+"every change after revision N" is complete the moment N is visible — which Watch and List-then-Watch rely
+on. Every replica's change feed runs the sequencer when it wakes; they take turns on the counter lock.
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChangeRow, RevisionCounter
 
 NOTIFY_CHANNEL = "harrow_changes"
+
+_NUMBER_PENDING = text(
+    """
+    WITH pending AS (
+        SELECT id, row_number() OVER (ORDER BY id) AS position
+        FROM changes WHERE revision IS NULL ORDER BY id LIMIT :batch
+    )
+    UPDATE changes SET revision = :last + pending.position
+    FROM pending WHERE changes.id = pending.id
+    RETURNING changes.revision
+    """
+)
 
 
 async def append(
@@ -32,19 +45,10 @@ async def append(
     event_type: str,
     resource: dict[str, Any],
     now: datetime,
-) -> int:
-    """Record one change and return its revision. Call it last in the transaction: it serialises writers."""
-    revision = (
-        await session.execute(
-            update(RevisionCounter)
-            .where(RevisionCounter.id == 1)
-            .values(last_revision=RevisionCounter.last_revision + 1)
-            .returning(RevisionCounter.last_revision)
-        )
-    ).scalar_one()
-    session.add(
-        ChangeRow(
-            revision=revision,
+) -> None:
+    """Record one change in the writer's transaction; it gets its revision once committed and sequenced."""
+    await session.execute(
+        insert(ChangeRow).values(
             kind=kind,
             parent=parent,
             name=name,
@@ -54,14 +58,33 @@ async def append(
             create_time=now,
         )
     )
-    await session.execute(
-        text("SELECT pg_notify(:channel, :payload)"), {"channel": NOTIFY_CHANNEL, "payload": str(revision)}
-    )
-    return int(revision)
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+async def sequence_pending(session: AsyncSession, batch: int) -> int:
+    """`sequence`, but without taking the counter lock when nothing waits to be numbered (an index lookup)."""
+    pending = await session.execute(select(ChangeRow.id).where(ChangeRow.revision.is_(None)).limit(1))
+    return await sequence(session, batch) if pending.first() is not None else 0
+
+
+async def sequence(session: AsyncSession, batch: int) -> int:
+    """Number up to `batch` committed, unnumbered changes in append order; returns how many were numbered.
+
+    The counter row is locked by the first statement, so the numbering statement after it sees every
+    earlier sequencer's work (READ COMMITTED takes a new snapshot per statement)."""
+    last = (
+        await session.execute(select(RevisionCounter.last_revision).where(RevisionCounter.id == 1).with_for_update())
+    ).scalar_one()
+    numbered = len((await session.execute(_NUMBER_PENDING, {"last": last, "batch": batch})).all())
+    if numbered:
+        await session.execute(
+            update(RevisionCounter).where(RevisionCounter.id == 1).values(last_revision=last + numbered)
+        )
+    return numbered
 
 
 async def positions(session: AsyncSession) -> tuple[int, int]:
-    """(last revision handed out, newest revision compacted away)."""
+    """(newest revision handed out, newest revision compacted away)."""
     row = (await session.execute(select(RevisionCounter).where(RevisionCounter.id == 1))).scalar_one()
     return row.last_revision, row.compacted_revision
 
@@ -74,14 +97,10 @@ async def since(session: AsyncSession, revision: int, limit: int) -> Sequence[Ch
 
 
 async def compact(session: AsyncSession, keep: int) -> int:
-    """Drop all but the newest `keep` changes; returns the new compacted revision."""
+    """Drop all but the newest `keep` numbered changes; returns the new compacted revision."""
     last, compacted = await positions(session)
     through = max(compacted, last - keep)
     if through > compacted:
         await session.execute(delete(ChangeRow).where(ChangeRow.revision <= through))
         await session.execute(update(RevisionCounter).where(RevisionCounter.id == 1).values(compacted_revision=through))
     return through
-
-
-async def count(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(ChangeRow))).scalar_one())

@@ -12,8 +12,7 @@ import pytest
 from harrow.v1 import ip_pool_pb2 as pb
 from harrow.v1 import ip_pool_pb2_grpc
 
-from server.app import Harrow
-from server.config import AuthConfig, ListenConfig, Settings
+from bench.harness import harrow_process
 
 POOL = "clusters/local/ipPools/lan"
 CLIENTS = 64
@@ -23,22 +22,12 @@ OPERATIONS = int(os.environ.get("HARROW_IPAM_STRESS_OPERATIONS", "3000"))
 
 @pytest.fixture
 async def second_harrow(database_url: str):
-    app = Harrow(
-        Settings(
-            listen=ListenConfig(grpc_port=0, rest_port=0),
-            database_url=database_url,
-            database_pool_size=5,
-            auth=AuthConfig(authenticate=False),
-        )
-    )
-    endpoints = await app.start()
-    try:
+    """Another server, in its own process (`harrow-server serve`), on the same database."""
+    async with harrow_process(database_url) as endpoints:
         yield endpoints
-    finally:
-        await app.stop(grace_seconds=0)
 
 
-async def test_64_clients_on_two_servers_never_share_an_address(harrow, second_harrow) -> None:
+async def test_64_clients_on_two_server_processes_never_share_an_address(harrow, second_harrow) -> None:
     async with (
         grpc.aio.insecure_channel(harrow.endpoints.grpc) as first,
         grpc.aio.insecure_channel(second_harrow.grpc) as second,

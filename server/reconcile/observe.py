@@ -14,31 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from server.domain import vm_state
 from server.reconcile.translate import GENERATION_ANNOTATION
 
 Obj = dict[str, Any]
 
-_STATES = frozenset(
-    {
-        "STOPPED",
-        "PROVISIONING",
-        "STARTING",
-        "RUNNING",
-        "PAUSED",
-        "STOPPING",
-        "TERMINATING",
-        "CRASH_LOOP_BACK_OFF",
-        "MIGRATING",
-        "UNKNOWN",
-        "ERROR_UNSCHEDULABLE",
-        "ERR_IMAGE_PULL",
-        "IMAGE_PULL_BACK_OFF",
-        "ERROR_PVC_NOT_FOUND",
-        "DATA_VOLUME_ERROR",
-        "WAITING_FOR_VOLUME_BINDING",
-        "WAITING_FOR_RECEIVER",
-    }
-)
+_STATES = frozenset(vm_state.STATES)
 # Conditions copied from the cluster objects; Harrow's own (Reconciled, DriftCorrected) are kept as they are.
 _VM_CONDITIONS = ("Ready", "Paused")
 _VMI_CONDITIONS = ("LiveMigratable",)

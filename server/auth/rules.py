@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ListVirtualMachines": READ,
         "WatchVirtualMachines": READ,
         "CreateVirtualMachine": OPERATE,
+        "AdoptVirtualMachine": OPERATE,
         "UpdateVirtualMachine": OPERATE,
         "DeleteVirtualMachine": OPERATE,
         "StartVirtualMachine": OPERATE,

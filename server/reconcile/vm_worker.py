@@ -23,14 +23,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import ReconcileConfig
 from server.reconcile import progress
+from server.reconcile.adopt import Unadoptable, check_round_trip, spec_of
 from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.observe import observe
-from server.reconcile.translate import FINALIZER, GENERATION_ANNOTATION, Intent, differences, translate
+from server.reconcile.translate import (
+    FINALIZER,
+    GENERATION_ANNOTATION,
+    MANAGED_BY,
+    UID_LABEL,
+    Intent,
+    differences,
+    translate,
+)
 from server.reconcile.translate_network import NicAddress, interface_macs
 from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting, api_message
 from server.services import ip_pools
-from server.services.virtual_machines import KIND, nic_owner, to_proto
+from server.services.virtual_machines import ADOPTING, KIND, nic_owner, to_proto
 from storage.db import Database
 from storage.models import OperationRow, VirtualMachineRow
 
@@ -86,6 +95,8 @@ def _merge(base: Obj, overlay: Obj) -> Obj:
 @dataclass
 class VmOutcome(Outcome):
     addresses: dict[str, NicAddress] = field(default_factory=dict)
+    # The spec read from an adopted cluster VM, for the row.
+    adopted: Obj | None = None
 
 
 class VmWorker(KindWorker[VirtualMachineRow]):
@@ -115,7 +126,13 @@ class VmWorker(KindWorker[VirtualMachineRow]):
     async def apply(
         self, connection: ClusterConnection, row: VirtualMachineRow, operations: list[OperationRow]
     ) -> Outcome:
-        outcome = await self._apply(connection, row)
+        if ADOPTING in row.annotations:
+            adopted = await self._adopt(connection, row)
+            if adopted.purge:
+                return adopted
+            outcome: Outcome = adopted
+        else:
+            outcome = await self._apply(connection, row)
         outcome.requested = await self._lifecycle(connection, row, operations)
         return outcome
 
@@ -131,12 +148,45 @@ class VmWorker(KindWorker[VirtualMachineRow]):
             if (allocation := held.get(nic_owner(row.name, nic))) is not None
         }
 
-    async def _apply(self, connection: ClusterConnection, row: VirtualMachineRow) -> VmOutcome:
+    async def _adopt(self, connection: ClusterConnection, row: VirtualMachineRow) -> VmOutcome:
+        """Read the unmanaged cluster VM into the row's spec and label it as Harrow's, leaving what runs alone."""
+        custom = client.CustomObjectsApi(connection.api)
+        name = row.name.rsplit("/", 1)[1]
+        try:
+            actual = await custom.get_namespaced_custom_object(GROUP, VERSION, row.namespace, PLURAL, name)
+            row.spec = spec_of(actual, str(row.uid))
+            check_round_trip(intent_of(row, {}), connection.facts, actual)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            return VmOutcome(purge=True, refused=f"there is no virtual machine {name} in namespace {row.namespace}")
+        except Unadoptable as error:
+            return VmOutcome(purge=True, refused=f"cannot adopt {name}: {error}")
+        outcome = await self._apply(connection, row, actual)
+        labels = {MANAGED_BY[0]: MANAGED_BY[1], UID_LABEL: str(row.uid)}
+        try:  # the running VMI keeps running; labelled, the informer sees it
+            await connection.api.call_api(
+                f"/apis/{GROUP}/{VERSION}/namespaces/{row.namespace}/{VMIS}/{name}",
+                "PATCH",
+                body={"metadata": {"labels": labels}},
+                header_params={"Content-Type": "application/merge-patch+json"},
+                response_types_map={},
+                auth_settings=["BearerToken"],
+            )
+        except ApiException as error:
+            if error.status != 404:
+                raise
+        outcome.adopted = row.spec
+        return outcome
+
+    async def _apply(
+        self, connection: ClusterConnection, row: VirtualMachineRow, known: Obj | None = None
+    ) -> VmOutcome:
         custom = client.CustomObjectsApi(connection.api)
         addresses = await self._addresses(row)
         desired = translate(intent_of(row, addresses), connection.facts)
         name = desired["metadata"]["name"]
-        actual, _ = self._cached(connection, row)
+        actual = known or self._cached(connection, row)[0]
         outcome = VmOutcome(addresses=addresses)
         if actual is None:
             if row.applied_generation >= row.generation:
@@ -242,6 +292,10 @@ class VmWorker(KindWorker[VirtualMachineRow]):
         """Show the static addresses just written into the cluster VM, with the MACs that carry them."""
         if not isinstance(outcome, VmOutcome):
             return False
+        if outcome.adopted is not None:
+            row.spec = outcome.adopted
+            row.annotations = {key: value for key, value in row.annotations.items() if key != ADOPTING}
+            return True
         macs = interface_macs(str(row.uid), row.spec)
         interfaces = []
         for nic in row.spec.get("interfaces", []):
@@ -276,7 +330,7 @@ class VmWorker(KindWorker[VirtualMachineRow]):
         connection: ClusterConnection | None,
         at: datetime,
     ) -> bool:
-        if connection is None:
+        if connection is None or ADOPTING in row.annotations:
             return False
         vm, vmi = self._cached(connection, row)
         seen = observe(
@@ -316,6 +370,8 @@ class VmWorker(KindWorker[VirtualMachineRow]):
         return changed
 
     def needs_worker(self, row: VirtualMachineRow, connection: ClusterConnection) -> bool:
+        if ADOPTING in row.annotations:
+            return False
         vm, _ = self._cached(connection, row)
         if row.delete_time is not None:
             return vm is None or ((vm.get("metadata") or {}).get("finalizers") or []) == [FINALIZER]

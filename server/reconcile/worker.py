@@ -62,6 +62,8 @@ class Outcome:
     drift: list[str] = field(default_factory=list)
     # Operation id → what was asked of the cluster for it (kept in operations.progress).
     requested: dict[uuid.UUID, Obj] = field(default_factory=dict)
+    # Set with `purge`: why the row's pending Operations fail with FAILED_PRECONDITION (a refused adoption).
+    refused: str = ""
 
 
 class KindWorker(ABC, Generic[Row]):
@@ -185,7 +187,7 @@ class KindWorker(ABC, Generic[Row]):
                     operation.progress = outcome.requested[operation.id]
                     operation.update_time = at
             if outcome.purge:
-                await self._purge(session, row, operations, at)
+                await self._purge(session, row, operations, at, outcome.refused)
                 return
             changed = await self.applied(session, row, outcome, at)
             changed = self.observe_into(session, row, operations, connection, at) or changed
@@ -215,7 +217,9 @@ class KindWorker(ABC, Generic[Row]):
             if changed:
                 await self.record(session, row, "MODIFIED", at)
 
-    async def _purge(self, session: AsyncSession, row: Row, operations: list[OperationRow], at: datetime) -> None:
+    async def _purge(
+        self, session: AsyncSession, row: Row, operations: list[OperationRow], at: datetime, refused: str = ""
+    ) -> None:
         row.purged = True
         row.claimed_by = None
         row.lease_expires_at = None
@@ -229,6 +233,14 @@ class KindWorker(ABC, Generic[Row]):
                     message="the cluster object is gone",
                     response=common.any_to_json(empty_pb2.Empty()),
                     error=None,
+                )
+            elif refused:
+                work.finish_operation(
+                    operation,
+                    now=at,
+                    message=refused,
+                    response=None,
+                    error=common.status_json(code_pb2.FAILED_PRECONDITION, refused),
                 )
             else:
                 work.finish_operation(

@@ -38,6 +38,8 @@ from storage.models import IpPoolRow, VirtualMachineRow
 from storage.repos import changes, resources
 
 KIND = "VirtualMachine"
+# A row whose spec the reconciler has yet to read from the cluster VM it adopts (AdoptVirtualMachine).
+ADOPTING = "harrow.io/adopting"
 SEQUENCE_BATCH = 1000
 _VM = vm_pb.VirtualMachine
 _WRITABLE = ("labels", "annotations", "spec")
@@ -217,6 +219,46 @@ class VirtualMachineService:
             return await self._preview(name, request.virtual_machine, must_exist=False)
         return await intent.idempotent(self._db, "CreateVirtualMachine", request, operations_pb2.Operation, work)
 
+    async def adopt(self, request: vm_pb.AdoptVirtualMachineRequest) -> operations_pb2.Operation:
+        """Record the intent to adopt a cluster VM; the reconciler reads its spec and finishes the Operation."""
+        parent = parse_namespace_name(request.parent)
+        check_id(request.virtual_machine_id, "virtual_machine_id")
+        name = VirtualMachineName(parent.cluster, parent.namespace, request.virtual_machine_id)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            await intent.require_cluster(session, name.cluster)
+            if await resources.get_live(session, VirtualMachineRow, str(name)) is not None:
+                raise _exists(name)
+            uid = uuid.uuid4()
+            row = VirtualMachineRow(
+                uid=uid,
+                name=str(name),
+                cluster=name.cluster,
+                namespace=name.namespace,
+                spec={},
+                status={},
+                state="UNKNOWN",
+                conditions=[],
+                labels={},
+                annotations={ADOPTING: "true"},
+                generation=1,
+                observed_generation=0,
+                etag=common.make_etag(uid, 1),
+                create_time=at,
+                update_time=at,
+                delete_time=None,
+                purged=False,
+            )
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError as error:  # a concurrent create of the same name won
+                raise _exists(name) from error
+            await VM_KIND.record(session, row, "ADDED", at)
+            return await VM_KIND.operation(session, row, "adopt", request.request_id, at)
+
+        return await intent.idempotent(self._db, "AdoptVirtualMachine", request, operations_pb2.Operation, work)
+
     async def update(self, request: vm_pb.UpdateVirtualMachineRequest) -> operations_pb2.Operation:
         name = parse_vm_name(request.virtual_machine.name, "virtual_machine.name")
         paths = _update_paths(request)
@@ -233,6 +275,7 @@ class VirtualMachineService:
             common.check_etag(request.virtual_machine.etag, row.etag, str(name), "virtual_machine.etag")
             if row.delete_time is not None:
                 raise _deleting(name)
+            _check_adopted(row, name)
             merged = to_proto(row)
             field_mask_pb2.FieldMask(paths=paths).MergeMessage(
                 request.virtual_machine, merged, replace_message_field=True, replace_repeated_field=True
@@ -287,6 +330,7 @@ class VirtualMachineService:
             common.check_etag(etag, row.etag, str(name))
             if row.delete_time is not None:
                 raise _deleting(name)
+            _check_adopted(row, name)
             run_strategy = row.spec.get("run_strategy", "HALTED")
             vm_state.check_action(action, row.state, run_strategy)
             next_run_strategy = vm_state.run_strategy_after(action, run_strategy)
@@ -450,6 +494,13 @@ def _deleting(name: VirtualMachineName) -> FailedPrecondition:
     return FailedPrecondition(
         f"virtual machine {name} is being deleted", reason="DELETING", metadata={"resource": str(name)}
     )
+
+
+def _check_adopted(row: VirtualMachineRow, name: VirtualMachineName) -> None:
+    if ADOPTING in row.annotations:
+        raise FailedPrecondition(
+            f"virtual machine {name} is being adopted", reason="ADOPTING", metadata={"resource": str(name)}
+        )
 
 
 def _watch_matcher(

@@ -1006,6 +1006,27 @@ class AsyncMethods:
         )
         return Operation(self._transport, proto, protobuf_empty_pb2.Empty)
 
+    async def adopt_virtual_machine(
+        self, *, parent: str, virtual_machine_id: str, request_id: str | None = None, call_timeout: float | None = None
+    ) -> Operation[virtual_machine_pb2.VirtualMachine]:
+        """Adopts a VirtualMachine that already exists in the cluster: Harrow reads its spec and manages it from then
+        on, without restarting it. The Operation fails with FAILED_PRECONDITION when the VM uses features Harrow
+        cannot express or is already managed.
+
+        Returns an operation; ``result()`` is the VirtualMachine when done.
+        """
+        request = virtual_machine_pb2.AdoptVirtualMachineRequest(
+            parent=parent, virtual_machine_id=virtual_machine_id, request_id=request_id or new_request_id()
+        )
+        proto = await self._transport.unary(
+            "/harrow.v1.VirtualMachineService/AdoptVirtualMachine",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, virtual_machine_pb2.VirtualMachine)
+
     async def start_virtual_machine(
         self, *, name: str, etag: str | None = None, request_id: str | None = None, call_timeout: float | None = None
     ) -> Operation[virtual_machine_pb2.VirtualMachine]:
@@ -1880,6 +1901,27 @@ class SyncMethods:
                     etag=etag,
                     allow_missing=allow_missing,
                     validate_only=validate_only,
+                    request_id=request_id,
+                    call_timeout=call_timeout,
+                )
+            ),
+        )
+
+    def adopt_virtual_machine(
+        self, *, parent: str, virtual_machine_id: str, request_id: str | None = None, call_timeout: float | None = None
+    ) -> SyncOperation[virtual_machine_pb2.VirtualMachine]:
+        """Adopts a VirtualMachine that already exists in the cluster: Harrow reads its spec and manages it from then
+        on, without restarting it. The Operation fails with FAILED_PRECONDITION when the VM uses features Harrow
+        cannot express or is already managed.
+
+        Returns an operation; ``result()`` is the VirtualMachine when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(
+                self._async.adopt_virtual_machine(
+                    parent=parent,
+                    virtual_machine_id=virtual_machine_id,
                     request_id=request_id,
                     call_timeout=call_timeout,
                 )

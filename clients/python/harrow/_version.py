@@ -6,5 +6,5 @@ contract's descriptors change (`CONTRACT_SHA256` records which), and
 hand-written fixes to the SDK raise the patch.
 """
 
-__version__ = "1.0.0"
-CONTRACT_SHA256 = "4e9f1a7d451ef1a89ec8ac606d255fe2608b773c17493a5f1859ca8b4dea18eb"
+__version__ = "1.1.0"
+CONTRACT_SHA256 = "f14d90de73266190c6bcfd7e3a2386cc2aa718cb44d4840da95f4167d7e58d5d"

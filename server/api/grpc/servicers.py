@@ -65,6 +65,11 @@ class VirtualMachineServicer(virtual_machine_pb2_grpc.VirtualMachineServiceServi
     ) -> operations_pb2.Operation:
         return await self._service.delete(request)
 
+    async def AdoptVirtualMachine(
+        self, request: vm_pb.AdoptVirtualMachineRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.adopt(request)
+
     async def StartVirtualMachine(
         self, request: vm_pb.StartVirtualMachineRequest, context: Context
     ) -> operations_pb2.Operation:

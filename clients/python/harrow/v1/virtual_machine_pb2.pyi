@@ -420,6 +420,16 @@ class DeleteVirtualMachineRequest(_message.Message):
     request_id: str
     def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., allow_missing: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class AdoptVirtualMachineRequest(_message.Message):
+    __slots__ = ("parent", "virtual_machine_id", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    VIRTUAL_MACHINE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    virtual_machine_id: str
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., virtual_machine_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
 class StartVirtualMachineRequest(_message.Message):
     __slots__ = ("name", "etag", "request_id")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -63,6 +63,11 @@ class VirtualMachineServiceStub:
                 request_serializer=harrow_dot_v1_dot_virtual__machine__pb2.DeleteVirtualMachineRequest.SerializeToString,
                 response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
                 _registered_method=True)
+        self.AdoptVirtualMachine = channel.unary_unary(
+                '/harrow.v1.VirtualMachineService/AdoptVirtualMachine',
+                request_serializer=harrow_dot_v1_dot_virtual__machine__pb2.AdoptVirtualMachineRequest.SerializeToString,
+                response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
+                _registered_method=True)
         self.StartVirtualMachine = channel.unary_unary(
                 '/harrow.v1.VirtualMachineService/StartVirtualMachine',
                 request_serializer=harrow_dot_v1_dot_virtual__machine__pb2.StartVirtualMachineRequest.SerializeToString,
@@ -136,6 +141,16 @@ class VirtualMachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AdoptVirtualMachine(self, request, context):
+        """Adopts a VirtualMachine that already exists in the cluster: Harrow reads its
+        spec and manages it from then on, without restarting it. The Operation
+        fails with FAILED_PRECONDITION when the VM uses features Harrow cannot
+        express or is already managed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartVirtualMachine(self, request, context):
         """Starts a stopped virtual machine.
         """
@@ -204,6 +219,11 @@ def add_VirtualMachineServiceServicer_to_server(servicer, server):
             'DeleteVirtualMachine': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteVirtualMachine,
                     request_deserializer=harrow_dot_v1_dot_virtual__machine__pb2.DeleteVirtualMachineRequest.FromString,
+                    response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
+            ),
+            'AdoptVirtualMachine': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdoptVirtualMachine,
+                    request_deserializer=harrow_dot_v1_dot_virtual__machine__pb2.AdoptVirtualMachineRequest.FromString,
                     response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
             ),
             'StartVirtualMachine': grpc.unary_unary_rpc_method_handler(
@@ -374,6 +394,33 @@ class VirtualMachineService:
             target,
             '/harrow.v1.VirtualMachineService/DeleteVirtualMachine',
             harrow_dot_v1_dot_virtual__machine__pb2.DeleteVirtualMachineRequest.SerializeToString,
+            google_dot_longrunning_dot_operations__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdoptVirtualMachine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/harrow.v1.VirtualMachineService/AdoptVirtualMachine',
+            harrow_dot_v1_dot_virtual__machine__pb2.AdoptVirtualMachineRequest.SerializeToString,
             google_dot_longrunning_dot_operations__pb2.Operation.FromString,
             options,
             channel_credentials,

@@ -145,6 +145,7 @@ async def test_served_at_openapi_json(rest: RestServer) -> None:
             "GetVirtualMachine",
             "ListVirtualMachines",
             "CreateVirtualMachine",
+            "AdoptVirtualMachine",
             "UpdateVirtualMachine",
             "DeleteVirtualMachine",
             "StartVirtualMachine",

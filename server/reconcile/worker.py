@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -37,10 +37,10 @@ from server.config import ReconcileConfig
 from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
-from server.services import common
+from server.services import common, intent
 from storage.db import Database
 from storage.models import OperationRow, ResourceColumns
-from storage.repos import changes, work
+from storage.repos import work
 
 Obj = dict[str, Any]
 Row = TypeVar("Row", bound=ResourceColumns)
@@ -297,15 +297,9 @@ class KindWorker(ABC, Generic[Row]):
             )
 
     async def record(self, session: AsyncSession, row: Row, event: str, at: datetime) -> None:
-        await changes.append(
-            session,
-            kind=self.kind,
-            parent=self.parent_of(row),
-            name=row.name,
-            uid=row.uid,
-            event_type=event,
-            resource=json_format.MessageToDict(self.to_proto(row)),
-            now=at,
+        """The same change-log entry the API writes for this kind (services/intent.py)."""
+        await intent.Kind(name=self.kind, to_proto=self.to_proto, parent_of=self.parent_of).record(
+            session, row, event, at
         )
 
 

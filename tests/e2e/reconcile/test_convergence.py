@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from typing import Any
 
 import aiohttp
 import pytest
@@ -62,10 +63,15 @@ async def test_an_out_of_band_edit_is_put_back_and_counted(
         'harrow_drift_corrections_total{cluster="local",kind="VirtualMachine"} 1'
         in harrow.app.reconciler.metrics.render()
     )
-    vm = await harrow.api.call(
-        VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=f"{parent}/virtualMachines/vm-0")
-    )
-    drift = next(c for c in vm.conditions if c.type == "DriftCorrected")
+
+    async def drift_condition() -> Any:
+        # The condition commits with the worker's bookkeeping, a moment after the cluster shows the fix.
+        vm = await harrow.api.call(
+            VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=f"{parent}/virtualMachines/vm-0")
+        )
+        return next((c for c in vm.conditions if c.type == "DriftCorrected"), None)
+
+    drift = await eventually(drift_condition, within=5)
     assert drift.reason == "OutOfBandChange" and "spec.runStrategy" in drift.message
     await eventually(lambda: count_in_state(harrow, parent, "RUNNING"))
 

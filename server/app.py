@@ -12,8 +12,8 @@ RPC is authenticated, authorized and audited the same way on each.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import grpc
@@ -50,6 +50,8 @@ from storage.repos import changes, idempotency
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 60.0
+# How long one shutdown step may take before it is abandoned (and logged).
+STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,9 @@ class Harrow:
             middlewares=[self.observability.rest_middleware],
             extra_routes=self.observability.rest_routes,
         )
-        self._rest = web.AppRunner(self.observability.attach(rest_app), handle_signals=False, access_log=None)
+        self._rest = web.AppRunner(
+            self.observability.attach(rest_app), handle_signals=False, access_log=None, shutdown_timeout=2.0
+        )
         await self._rest.setup()
         ssl_context = tls.rest_context(files) if files is not None else None
         site = web.TCPSite(self._rest, listen.host, listen.rest_port, ssl_context=ssl_context)
@@ -124,20 +128,20 @@ class Harrow:
             log.warning("no secret key (HARROW_SECRET_KEY): kubeconfigs are stored unencrypted")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Stop everything; each step has a deadline, so a stuck stream or connection cannot hold shutdown."""
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+            await _bounded(asyncio.gather(self._housekeeping, return_exceptions=True), "housekeeping")
         if self._grpc is not None:
-            await self._grpc.stop(grace_seconds)
+            await _bounded(self._grpc.stop(grace_seconds), "gRPC server", grace_seconds + STOP_SECONDS)
         if self._rest is not None:
-            await self._rest.cleanup()
+            await _bounded(self._rest.cleanup(), "REST server", grace_seconds + STOP_SECONDS)
         if self.reconciler is not None:
-            await self.reconciler.stop()
-        await self.feed.stop()
-        await self.db.close()
+            await _bounded(self.reconciler.stop(), "reconciler")
+        await _bounded(self.feed.stop(), "change feed")
+        await _bounded(self.db.close(), "database pool")
 
     async def _keep_house(self) -> None:
         """Trim the change log to its retention and expire old request_ids, once a minute."""
@@ -149,3 +153,10 @@ class Harrow:
             except Exception as error:
                 log.warning("housekeeping skipped: %s", type(error).__name__)
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+async def _bounded(step: Awaitable[object], what: str, seconds: float = STOP_SECONDS) -> None:
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        log.warning("shutdown: %s did not stop within %.0f s; going on without it", what, seconds)

@@ -96,7 +96,7 @@ class ChangeFeed:
             finally:
                 if connection is not None:
                     with contextlib.suppress(Exception):
-                        await connection.close()
+                        await connection.close(timeout=2)
 
     async def _pull(self) -> None:
         while True:

@@ -38,23 +38,12 @@ MAX_KUBECONFIG_BYTES = 256 * 1024
 
 def to_proto(row: ClusterRow) -> cluster_pb2.Cluster:
     cluster = _Cluster(
-        name=row.name,
-        uid=str(row.uid),
         display_name=row.spec.get("display_name", ""),
-        labels=row.labels,
-        annotations=row.annotations,
-        etag=row.etag,
-        generation=row.generation,
-        observed_generation=row.observed_generation,
-        reconciling=row.observed_generation < row.generation,
         state=_Cluster.State.Value(row.state),
         flavor=_Cluster.Flavor.Value(row.flavor),
         versions=row.versions,
     )
-    cluster.create_time.FromDatetime(row.create_time)
-    cluster.update_time.FromDatetime(row.update_time)
-    for condition in row.conditions:
-        json_format.ParseDict(condition, cluster.conditions.add())
+    common.fill_resource_fields(cluster, row)
     return cluster
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, json_format
@@ -13,7 +14,7 @@ from google.rpc import status_pb2
 from harrow.v1 import common_pb2
 
 from server.domain.errors import Aborted, InvalidArgument
-from storage.models import OperationRow
+from storage.models import OperationRow, ResourceColumns
 
 
 def now() -> datetime:
@@ -108,3 +109,19 @@ def new_operation(
 
 def status_json(code: int, message: str) -> dict[str, object]:
     return json_format.MessageToDict(status_pb2.Status(code=code, message=message))
+
+
+def fill_resource_fields(message: Message, row: ResourceColumns) -> None:
+    """The standard fields every resource message has (DESIGN §4), from the columns every resource row has."""
+    resource: Any = message  # each family's message type has these fields; Message itself does not declare them
+    resource.name, resource.uid, resource.etag = row.name, str(row.uid), row.etag
+    resource.generation, resource.observed_generation = row.generation, row.observed_generation
+    resource.reconciling = row.observed_generation < row.generation
+    resource.labels.update(row.labels)
+    resource.annotations.update(row.annotations)
+    resource.create_time.FromDatetime(row.create_time)
+    resource.update_time.FromDatetime(row.update_time)
+    if row.delete_time is not None and "delete_time" in message.DESCRIPTOR.fields_by_name:
+        resource.delete_time.FromDatetime(row.delete_time)
+    for condition in row.conditions:
+        json_format.ParseDict(condition, resource.conditions.add())

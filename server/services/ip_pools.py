@@ -109,23 +109,8 @@ def _selector_of(spec: dict[str, Any]) -> ipam.Selector:
 
 def to_proto(row: IpPoolRow) -> pb.IpPool:
     """The pool; status counts are those last written by `_refresh_usage` (Get recomputes them)."""
-    pool = pb.IpPool(
-        name=row.name,
-        uid=str(row.uid),
-        labels=row.labels,
-        annotations=row.annotations,
-        etag=row.etag,
-        generation=row.generation,
-        observed_generation=row.observed_generation,
-        reconciling=row.observed_generation < row.generation,
-        state=pb.IpPool.State.Value(row.state),
-    )
-    pool.create_time.FromDatetime(row.create_time)
-    pool.update_time.FromDatetime(row.update_time)
-    if row.delete_time is not None:
-        pool.delete_time.FromDatetime(row.delete_time)
-    for condition in row.conditions:
-        json_format.ParseDict(condition, pool.conditions.add())
+    pool = pb.IpPool(state=pb.IpPool.State.Value(row.state))
+    common.fill_resource_fields(pool, row)
     json_format.ParseDict(row.spec, pool.spec)
     json_format.ParseDict(row.status, pool.status)
     return pool

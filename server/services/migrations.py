@@ -40,7 +40,14 @@ from server.domain.quantity import parse_quantity, quantity_bytes
 from server.reconcile.translate import MANAGED_BY, UID_LABEL
 from server.services import common, intent
 from storage.db import Database
-from storage.models import ClusterRow, MigrationConfigRow, MigrationPolicyRow, MigrationRow, VirtualMachineRow
+from storage.models import (
+    ClusterRow,
+    MigrationConfigRow,
+    MigrationPolicyRow,
+    MigrationRow,
+    ResourceColumns,
+    VirtualMachineRow,
+)
 from storage.repos import resources
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -86,26 +93,15 @@ def parse_migration_name(value: str, field: str = "name") -> str:
 # --- protos ---------------------------------------------------------------------------------------
 
 
-def _base(message: Message, row: Any) -> None:
-    """The standard resource fields every message here shares."""
-    for attribute in ("name", "etag", "generation", "observed_generation"):
-        setattr(message, attribute, getattr(row, attribute))
-    message.uid = str(row.uid)  # type: ignore[attr-defined]
-    message.labels.update(row.labels)  # type: ignore[attr-defined]
-    message.annotations.update(row.annotations)  # type: ignore[attr-defined]
-    message.reconciling = row.observed_generation < row.generation  # type: ignore[attr-defined]
-    message.create_time.FromDatetime(row.create_time)  # type: ignore[attr-defined]
-    message.update_time.FromDatetime(row.update_time)  # type: ignore[attr-defined]
-    for condition in row.conditions:
-        json_format.ParseDict(condition, message.conditions.add())  # type: ignore[attr-defined]
-    json_format.ParseDict(row.spec, message.spec)  # type: ignore[attr-defined]
+def _base(message: Message, row: ResourceColumns) -> None:
+    common.fill_resource_fields(message, row)
+    resource: Any = message
+    json_format.ParseDict(row.spec, resource.spec)
 
 
 def policy_to_proto(row: MigrationPolicyRow) -> pb.MigrationPolicy:
     policy = pb.MigrationPolicy(state=pb.MigrationPolicy.State.Value(row.state))
     _base(policy, row)
-    if row.delete_time is not None:
-        policy.delete_time.FromDatetime(row.delete_time)
     return policy
 
 

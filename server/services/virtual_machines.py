@@ -74,23 +74,8 @@ _FILTER_COLUMNS: dict[str, Column] = {
 
 
 def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
-    vm = _VM(
-        name=row.name,
-        uid=str(row.uid),
-        labels=row.labels,
-        annotations=row.annotations,
-        etag=row.etag,
-        generation=row.generation,
-        observed_generation=row.observed_generation,
-        reconciling=row.observed_generation < row.generation,
-        state=_VM.State.Value(row.state),
-    )
-    vm.create_time.FromDatetime(row.create_time)
-    vm.update_time.FromDatetime(row.update_time)
-    if row.delete_time is not None:
-        vm.delete_time.FromDatetime(row.delete_time)
-    for condition in row.conditions:
-        json_format.ParseDict(condition, vm.conditions.add())
+    vm = _VM(state=_VM.State.Value(row.state))
+    common.fill_resource_fields(vm, row)
     json_format.ParseDict(row.spec, vm.spec)
     status = vm.status
     status.node = row.status.get("node", "")

@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import Base
 
 target_metadata = Base.metadata
+# Replicas (and the migrate Job) may start at the same moment: the first to take this lock migrates,
+# the others wait and then find the schema at head. Transaction-scoped, so a crash releases it.
+MIGRATION_LOCK_KEY = 0x4841_5252_4F57  # "HARROW"
 
 
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_server_default=True)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

@@ -109,6 +109,9 @@ class Informer:
             _request_timeout=self._watch_seconds + 30,
         )
         try:
+            if response.status >= 400:
+                # Unread content means the body is the apiserver's Status, not a stream of events.
+                raise client.ApiException(status=response.status, reason=response.reason)
             async for line in response.content:
                 if not line.strip():
                     continue

@@ -59,7 +59,10 @@ class ChangeFeed:
         self._window: list[Change] = []
         self._last = 0
         self._wake = asyncio.Event()
-        self._arrived = asyncio.Condition()
+        # Replaced on every arrival: a subscriber waits on the one it saw when it found nothing new.
+        # No lock: a Condition held across a doubly cancelled wait_for could stay locked forever
+        # and stall every watch on the replica.
+        self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -117,8 +120,8 @@ class ChangeFeed:
             if overflow > 0:
                 del self._window[:overflow]
                 del self._revisions[:overflow]
-            async with self._arrived:
-                self._arrived.notify_all()
+            self._arrived.set()
+            self._arrived = asyncio.Event()
             if len(rows) < self._batch:
                 return
 
@@ -156,18 +159,19 @@ class ChangeFeed:
                 yield change
             if caught_up:
                 continue
-            async with self._arrived:
-                # Checked under the lock the reader notifies under, so no arrival slips between look and wait.
-                if not self._revisions or self._revisions[-1] <= cursor:
-                    try:
-                        await asyncio.wait_for(self._arrived.wait(), bookmark_seconds)
-                    except TimeoutError:
-                        cursor = max(cursor, self._last)
-                        pending: list[Change | Bookmark] = [Bookmark(cursor)]
-                    else:
-                        pending = []
+            # Nothing awaits between this look and taking `arrived`, so no arrival slips between them.
+            arrived = self._arrived
+            if not self._revisions or self._revisions[-1] <= cursor:
+                try:
+                    async with asyncio.timeout(bookmark_seconds):
+                        await arrived.wait()
+                except TimeoutError:
+                    cursor = max(cursor, self._last)
+                    pending: list[Change | Bookmark] = [Bookmark(cursor)]
                 else:
-                    pending = list(self._window[bisect.bisect_right(self._revisions, cursor) :])
+                    pending = []
+            else:
+                pending = list(self._window[bisect.bisect_right(self._revisions, cursor) :])
             for item in pending:
                 if isinstance(item, Change):
                     cursor = item.revision

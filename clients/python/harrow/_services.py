@@ -21,7 +21,7 @@ from harrow._portal import Portal
 from harrow._requests import duration, field_mask, new_request_id
 from harrow._transport import Transport
 from harrow._watch import ListCall, WatchStream
-from harrow.v1 import cluster_pb2, ip_pool_pb2, migration_pb2, security_pb2, virtual_machine_pb2
+from harrow.v1 import cluster_pb2, ip_pool_pb2, migration_pb2, security_pb2, storage_pb2, virtual_machine_pb2
 
 if TYPE_CHECKING:
     from harrow._client import Client
@@ -659,6 +659,26 @@ class AsyncMethods:
         )
         return Operation(self._transport, proto, migration_pb2.Migration)
 
+    async def evacuate_node(
+        self, *, name: str, request_id: str | None = None, call_timeout: float | None = None
+    ) -> Operation[migration_pb2.EvacuateNodeResponse]:
+        """Live-migrates every migratable VM Harrow manages off a node, one Migration each, within the cluster's
+        parallel limits (the cluster queues them; each Migration shows its place). VMs that cannot move are reported
+        with the reason and not tried; a migration that fails (e.g. no node can take the VM) is reported and never
+        retried, so the operation always ends. It does not cordon the node.
+
+        Returns an operation; ``result()`` is the EvacuateNodeResponse when done.
+        """
+        request = migration_pb2.EvacuateNodeRequest(name=name, request_id=request_id or new_request_id())
+        proto = await self._transport.unary(
+            "/harrow.v1.MigrationService/EvacuateNode",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, migration_pb2.EvacuateNodeResponse)
+
     async def get_operation(
         self, *, name: str, call_timeout: float | None = None
     ) -> longrunning_operations_pb2.Operation:
@@ -874,6 +894,119 @@ class AsyncMethods:
             request,
             security_pb2.ListAuditRecordsResponse,
             "audit_records",
+            call_timeout,
+        )
+
+    async def get_storage_profile(self, *, name: str, call_timeout: float | None = None) -> storage_pb2.StorageProfile:
+        """Gets one storage profile (the CDI StorageProfile of one StorageClass), with its effective values."""
+        request = storage_pb2.GetStorageProfileRequest(name=name)
+        return await self._transport.unary(
+            "/harrow.v1.StorageService/GetStorageProfile",
+            request,
+            storage_pb2.StorageProfile,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+
+    def list_storage_profiles(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        call_timeout: float | None = None,
+    ) -> AsyncPager[storage_pb2.StorageProfile]:
+        """Lists a cluster's storage profiles in name order.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        request = storage_pb2.ListStorageProfilesRequest(parent=parent, page_size=page_size, page_token=page_token)
+        return AsyncPager(
+            self._transport,
+            "/harrow.v1.StorageService/ListStorageProfiles",
+            request,
+            storage_pb2.ListStorageProfilesResponse,
+            "storage_profiles",
+            call_timeout,
+        )
+
+    async def update_storage_profile(
+        self,
+        *,
+        storage_profile: storage_pb2.StorageProfile,
+        update_mask: Sequence[str] | None = None,
+        validate_only: bool | None = None,
+        request_id: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Operation[storage_pb2.StorageProfile]:
+        """Sets or clears spec overrides. On Harvester they are written as the StorageClass annotations
+        `cdi.harvesterhci.io/storageProfile*` (Harvester reverts direct StorageProfile edits); on plain CDI into the
+        StorageProfile spec. Done when the cluster's StorageProfile shows them.
+
+        Returns an operation; ``result()`` is the StorageProfile when done.
+        """
+        request = storage_pb2.UpdateStorageProfileRequest(
+            storage_profile=storage_profile,
+            update_mask=field_mask(update_mask),
+            validate_only=validate_only,
+            request_id=request_id or new_request_id(),
+        )
+        proto = await self._transport.unary(
+            "/harrow.v1.StorageService/UpdateStorageProfile",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, storage_pb2.StorageProfile)
+
+    async def list_storage_capabilities(
+        self,
+        *,
+        provisioner: str | None = None,
+        parameters: Mapping[str, str] | None = None,
+        call_timeout: float | None = None,
+    ) -> storage_pb2.ListStorageCapabilitiesResponse:
+        """The capability table: what each known CSI driver can do, every cell with its source."""
+        request = storage_pb2.ListStorageCapabilitiesRequest(provisioner=provisioner, parameters=parameters)
+        return await self._transport.unary(
+            "/harrow.v1.StorageService/ListStorageCapabilities",
+            request,
+            storage_pb2.ListStorageCapabilitiesResponse,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+
+    async def get_storage_class(self, *, name: str, call_timeout: float | None = None) -> storage_pb2.StorageClass:
+        """Gets one StorageClass by name, with its profile and its driver's capabilities."""
+        request = storage_pb2.GetStorageClassRequest(name=name)
+        return await self._transport.unary(
+            "/harrow.v1.StorageService/GetStorageClass",
+            request,
+            storage_pb2.StorageClass,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+
+    def list_storage_classes(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        call_timeout: float | None = None,
+    ) -> AsyncPager[storage_pb2.StorageClass]:
+        """Lists a cluster's StorageClasses in name order.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        request = storage_pb2.ListStorageClassesRequest(parent=parent, page_size=page_size, page_token=page_token)
+        return AsyncPager(
+            self._transport,
+            "/harrow.v1.StorageService/ListStorageClasses",
+            request,
+            storage_pb2.ListStorageClassesResponse,
+            "storage_classes",
             call_timeout,
         )
 
@@ -1655,6 +1788,21 @@ class SyncMethods:
             ),
         )
 
+    def evacuate_node(
+        self, *, name: str, request_id: str | None = None, call_timeout: float | None = None
+    ) -> SyncOperation[migration_pb2.EvacuateNodeResponse]:
+        """Live-migrates every migratable VM Harrow manages off a node, one Migration each, within the cluster's
+        parallel limits (the cluster queues them; each Migration shows its place). VMs that cannot move are reported
+        with the reason and not tried; a migration that fails (e.g. no node can take the VM) is reported and never
+        retried, so the operation always ends. It does not cordon the node.
+
+        Returns an operation; ``result()`` is the EvacuateNodeResponse when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(self._async.evacuate_node(name=name, request_id=request_id, call_timeout=call_timeout)),
+        )
+
     def get_operation(self, *, name: str, call_timeout: float | None = None) -> longrunning_operations_pb2.Operation:
         """Gets an operation's latest state."""
         return self._portal.run(self._async.get_operation(name=name, call_timeout=call_timeout))
@@ -1789,6 +1937,92 @@ class SyncMethods:
         return self._portal.iterate(
             self._async.list_audit_records(
                 page_size=page_size, page_token=page_token, filter=filter, call_timeout=call_timeout
+            )
+        )
+
+    def get_storage_profile(self, *, name: str, call_timeout: float | None = None) -> storage_pb2.StorageProfile:
+        """Gets one storage profile (the CDI StorageProfile of one StorageClass), with its effective values."""
+        return self._portal.run(self._async.get_storage_profile(name=name, call_timeout=call_timeout))
+
+    def list_storage_profiles(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Iterator[storage_pb2.StorageProfile]:
+        """Lists a cluster's storage profiles in name order.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        return self._portal.iterate(
+            self._async.list_storage_profiles(
+                parent=parent, page_size=page_size, page_token=page_token, call_timeout=call_timeout
+            )
+        )
+
+    def update_storage_profile(
+        self,
+        *,
+        storage_profile: storage_pb2.StorageProfile,
+        update_mask: Sequence[str] | None = None,
+        validate_only: bool | None = None,
+        request_id: str | None = None,
+        call_timeout: float | None = None,
+    ) -> SyncOperation[storage_pb2.StorageProfile]:
+        """Sets or clears spec overrides. On Harvester they are written as the StorageClass annotations
+        `cdi.harvesterhci.io/storageProfile*` (Harvester reverts direct StorageProfile edits); on plain CDI into the
+        StorageProfile spec. Done when the cluster's StorageProfile shows them.
+
+        Returns an operation; ``result()`` is the StorageProfile when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(
+                self._async.update_storage_profile(
+                    storage_profile=storage_profile,
+                    update_mask=update_mask,
+                    validate_only=validate_only,
+                    request_id=request_id,
+                    call_timeout=call_timeout,
+                )
+            ),
+        )
+
+    def list_storage_capabilities(
+        self,
+        *,
+        provisioner: str | None = None,
+        parameters: Mapping[str, str] | None = None,
+        call_timeout: float | None = None,
+    ) -> storage_pb2.ListStorageCapabilitiesResponse:
+        """The capability table: what each known CSI driver can do, every cell with its source."""
+        return self._portal.run(
+            self._async.list_storage_capabilities(
+                provisioner=provisioner, parameters=parameters, call_timeout=call_timeout
+            )
+        )
+
+    def get_storage_class(self, *, name: str, call_timeout: float | None = None) -> storage_pb2.StorageClass:
+        """Gets one StorageClass by name, with its profile and its driver's capabilities."""
+        return self._portal.run(self._async.get_storage_class(name=name, call_timeout=call_timeout))
+
+    def list_storage_classes(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Iterator[storage_pb2.StorageClass]:
+        """Lists a cluster's StorageClasses in name order.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        return self._portal.iterate(
+            self._async.list_storage_classes(
+                parent=parent, page_size=page_size, page_token=page_token, call_timeout=call_timeout
             )
         )
 

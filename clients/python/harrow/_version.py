@@ -6,5 +6,5 @@ contract's descriptors change (`CONTRACT_SHA256` records which), and
 hand-written fixes to the SDK raise the patch.
 """
 
-__version__ = "1.1.0"
-CONTRACT_SHA256 = "f14d90de73266190c6bcfd7e3a2386cc2aa718cb44d4840da95f4167d7e58d5d"
+__version__ = "1.2.0"
+CONTRACT_SHA256 = "3db81e01ee9326cca9d45182dd50cae88a161dbb4902d47b8459d59d18843b5c"

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16harrow/v1/common.proto\x12\tharrow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x01\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.harrow.v1.Condition.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x38\n\x14last_transition_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x08\n\x04TRUE\x10\x01\x12\t\n\x05\x46\x41LSE\x10\x02\x12\x0b\n\x07UNKNOWN\x10\x03\"\xf1\x01\n\x11OperationMetadata\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11target_generation\x18\x05 \x01(\x03\x12\x16\n\x0estatus_message\x18\x06 \x01(\t\x12\x18\n\x10\x63\x61ncel_requested\x18\x07 \x01(\x08\x12\x12\n\nrequest_id\x18\x08 \x01(\t*f\n\x0eWatchEventType\x12 \n\x1cWATCH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\t\n\x05\x41\x44\x44\x45\x44\x10\x01\x12\x0c\n\x08MODIFIED\x10\x02\x12\x0b\n\x07\x44\x45LETED\x10\x03\x12\x0c\n\x08\x42OOKMARK\x10\x04\x42\x14Z\x12harrow/v1;harrowv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16harrow/v1/common.proto\x12\tharrow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x01\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.harrow.v1.Condition.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x38\n\x14last_transition_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x08\n\x04TRUE\x10\x01\x12\t\n\x05\x46\x41LSE\x10\x02\x12\x0b\n\x07UNKNOWN\x10\x03\"\x83\x02\n\x11OperationMetadata\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0c\n\x04verb\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11target_generation\x18\x05 \x01(\x03\x12\x16\n\x0estatus_message\x18\x06 \x01(\t\x12\x18\n\x10\x63\x61ncel_requested\x18\x07 \x01(\x08\x12\x12\n\nrequest_id\x18\x08 \x01(\t\x12\x10\n\x08warnings\x18\t \x03(\t*f\n\x0eWatchEventType\x12 \n\x1cWATCH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\t\n\x05\x41\x44\x44\x45\x44\x10\x01\x12\x0c\n\x08MODIFIED\x10\x02\x12\x0b\n\x07\x44\x45LETED\x10\x03\x12\x0c\n\x08\x42OOKMARK\x10\x04\x42\x14Z\x12harrow/v1;harrowv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,12 +33,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'harrow.v1.common_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\022harrow/v1;harrowv1'
-  _globals['_WATCHEVENTTYPE']._serialized_start=546
-  _globals['_WATCHEVENTTYPE']._serialized_end=648
+  _globals['_WATCHEVENTTYPE']._serialized_start=564
+  _globals['_WATCHEVENTTYPE']._serialized_end=666
   _globals['_CONDITION']._serialized_start=71
   _globals['_CONDITION']._serialized_end=300
   _globals['_CONDITION_STATUS']._serialized_start=234
   _globals['_CONDITION_STATUS']._serialized_end=300
   _globals['_OPERATIONMETADATA']._serialized_start=303
-  _globals['_OPERATIONMETADATA']._serialized_end=544
+  _globals['_OPERATIONMETADATA']._serialized_end=562
 # @@protoc_insertion_point(module_scope)

@@ -624,3 +624,35 @@ class CancelMigrationRequest(_message.Message):
     etag: str
     request_id: str
     def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class EvacuateNodeRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class EvacuationSkip(_message.Message):
+    __slots__ = ("virtual_machine", "reason", "message", "migration")
+    VIRTUAL_MACHINE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MIGRATION_FIELD_NUMBER: _ClassVar[int]
+    virtual_machine: str
+    reason: str
+    message: str
+    migration: str
+    def __init__(self, virtual_machine: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., migration: _Optional[str] = ...) -> None: ...
+
+class EvacuateNodeResponse(_message.Message):
+    __slots__ = ("node", "migrations", "moved", "not_moved")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    MIGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    MOVED_FIELD_NUMBER: _ClassVar[int]
+    NOT_MOVED_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    migrations: _containers.RepeatedScalarFieldContainer[str]
+    moved: _containers.RepeatedScalarFieldContainer[str]
+    not_moved: _containers.RepeatedCompositeFieldContainer[EvacuationSkip]
+    def __init__(self, node: _Optional[str] = ..., migrations: _Optional[_Iterable[str]] = ..., moved: _Optional[_Iterable[str]] = ..., not_moved: _Optional[_Iterable[_Union[EvacuationSkip, _Mapping]]] = ...) -> None: ...

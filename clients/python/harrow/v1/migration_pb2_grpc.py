@@ -102,6 +102,11 @@ class MigrationServiceStub:
                 request_serializer=harrow_dot_v1_dot_migration__pb2.CancelMigrationRequest.SerializeToString,
                 response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
                 _registered_method=True)
+        self.EvacuateNode = channel.unary_unary(
+                '/harrow.v1.MigrationService/EvacuateNode',
+                request_serializer=harrow_dot_v1_dot_migration__pb2.EvacuateNodeRequest.SerializeToString,
+                response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
+                _registered_method=True)
 
 
 class MigrationServiceServicer:
@@ -202,6 +207,16 @@ class MigrationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EvacuateNode(self, request, context):
+        """Live-migrates every migratable VM Harrow manages off a node, one Migration each, within the cluster's
+        parallel limits (the cluster queues them; each Migration shows its place). VMs that cannot move are
+        reported with the reason and not tried; a migration that fails (e.g. no node can take the VM) is
+        reported and never retried, so the operation always ends. It does not cordon the node.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MigrationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -268,6 +283,11 @@ def add_MigrationServiceServicer_to_server(servicer, server):
             'CancelMigration': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelMigration,
                     request_deserializer=harrow_dot_v1_dot_migration__pb2.CancelMigrationRequest.FromString,
+                    response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
+            ),
+            'EvacuateNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.EvacuateNode,
+                    request_deserializer=harrow_dot_v1_dot_migration__pb2.EvacuateNodeRequest.FromString,
                     response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
             ),
     }
@@ -623,6 +643,33 @@ class MigrationService:
             target,
             '/harrow.v1.MigrationService/CancelMigration',
             harrow_dot_v1_dot_migration__pb2.CancelMigrationRequest.SerializeToString,
+            google_dot_longrunning_dot_operations__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EvacuateNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/harrow.v1.MigrationService/EvacuateNode',
+            harrow_dot_v1_dot_migration__pb2.EvacuateNodeRequest.SerializeToString,
             google_dot_longrunning_dot_operations__pb2.Operation.FromString,
             options,
             channel_credentials,

@@ -307,7 +307,7 @@ class Toleration(_message.Message):
     def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., value: _Optional[str] = ..., effect: _Optional[str] = ..., toleration_seconds: _Optional[int] = ...) -> None: ...
 
 class VirtualMachineStatus(_message.Message):
-    __slots__ = ("node", "ip_addresses", "allowed_actions", "interfaces")
+    __slots__ = ("node", "ip_addresses", "allowed_actions", "interfaces", "disks", "live_migration_blockers")
     class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         ACTION_UNSPECIFIED: _ClassVar[VirtualMachineStatus.Action]
@@ -326,11 +326,39 @@ class VirtualMachineStatus(_message.Message):
     IP_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
     INTERFACES_FIELD_NUMBER: _ClassVar[int]
+    DISKS_FIELD_NUMBER: _ClassVar[int]
+    LIVE_MIGRATION_BLOCKERS_FIELD_NUMBER: _ClassVar[int]
     node: str
     ip_addresses: _containers.RepeatedScalarFieldContainer[str]
     allowed_actions: _containers.RepeatedScalarFieldContainer[VirtualMachineStatus.Action]
     interfaces: _containers.RepeatedCompositeFieldContainer[InterfaceStatus]
-    def __init__(self, node: _Optional[str] = ..., ip_addresses: _Optional[_Iterable[str]] = ..., allowed_actions: _Optional[_Iterable[_Union[VirtualMachineStatus.Action, str]]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceStatus, _Mapping]]] = ...) -> None: ...
+    disks: _containers.RepeatedCompositeFieldContainer[DiskStatus]
+    live_migration_blockers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, node: _Optional[str] = ..., ip_addresses: _Optional[_Iterable[str]] = ..., allowed_actions: _Optional[_Iterable[_Union[VirtualMachineStatus.Action, str]]] = ..., interfaces: _Optional[_Iterable[_Union[InterfaceStatus, _Mapping]]] = ..., disks: _Optional[_Iterable[_Union[DiskStatus, _Mapping]]] = ..., live_migration_blockers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DiskStatus(_message.Message):
+    __slots__ = ("name", "storage_class", "driver", "access_modes", "volume_mode", "requested_bytes", "pvc_bytes", "filesystem_overhead", "live_migratable", "live_migration_blocker")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    DRIVER_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_MODE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    PVC_BYTES_FIELD_NUMBER: _ClassVar[int]
+    FILESYSTEM_OVERHEAD_FIELD_NUMBER: _ClassVar[int]
+    LIVE_MIGRATABLE_FIELD_NUMBER: _ClassVar[int]
+    LIVE_MIGRATION_BLOCKER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    storage_class: str
+    driver: str
+    access_modes: _containers.RepeatedScalarFieldContainer[AccessMode]
+    volume_mode: VolumeMode
+    requested_bytes: int
+    pvc_bytes: int
+    filesystem_overhead: str
+    live_migratable: bool
+    live_migration_blocker: str
+    def __init__(self, name: _Optional[str] = ..., storage_class: _Optional[str] = ..., driver: _Optional[str] = ..., access_modes: _Optional[_Iterable[_Union[AccessMode, str]]] = ..., volume_mode: _Optional[_Union[VolumeMode, str]] = ..., requested_bytes: _Optional[int] = ..., pvc_bytes: _Optional[int] = ..., filesystem_overhead: _Optional[str] = ..., live_migratable: _Optional[bool] = ..., live_migration_blocker: _Optional[str] = ...) -> None: ...
 
 class InterfaceStatus(_message.Message):
     __slots__ = ("name", "ip_pool", "address", "prefix_length", "gateway", "mac_address")

@@ -19,6 +19,7 @@ request), as ``getVMIMigrationDataSize`` counts it.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -39,6 +40,8 @@ POLICY = by_kind("MigrationPolicy")
 KUBEVIRT = by_kind("KubeVirt")
 NS = by_kind("Namespace")
 NODE = by_kind("Node")
+SETTING = by_kind("Setting")
+MIGRATION_SETTING = "kubevirt-migration"
 
 Obj = dict[str, Any]
 
@@ -96,6 +99,7 @@ class MigrationController:
         self.entered: dict[str, float] = {}
         self.transfer: dict[str, dict[str, float]] = {}
         loop.register(VMIM.key, self.reconcile)
+        loop.register(SETTING.key, self._sync_setting)
         loop.map(self._related)
 
     def _related(self, event: Event) -> list[Key]:
@@ -106,6 +110,30 @@ class MigrationController:
                 if m.get("status", {}).get("phase") in ("", "Pending", None)
             ]
         return []
+
+    def _sync_setting(self, _ns: str, name: str) -> None:
+        """Harvester's setting controller: the ``kubevirt-migration`` value becomes the whole migrations block."""
+        setting = self.store.find(SETTING, "", name)
+        if name != MIGRATION_SETTING or setting is None or not setting.get("value"):
+            return
+        try:
+            value = json.loads(setting["value"])
+        except ValueError:
+            return
+        kv = next(iter(self.store.items(KUBEVIRT)), None)
+        if kv is None or not isinstance(value, dict):
+            return
+        current = ((kv.get("spec") or {}).get("configuration") or {}).get("migrations") or {}
+        block = {key: val for key, val in value.items() if key not in ("network", "nodeDrainTaintKey")}
+        if current.get("network"):
+            block["network"] = current["network"]
+        if block == current:
+            return
+
+        def change(obj: Obj) -> None:
+            obj.setdefault("spec", {}).setdefault("configuration", {})["migrations"] = block
+
+        self.store.mutate(KUBEVIRT, kv["metadata"].get("namespace", ""), kv["metadata"]["name"], change)
 
     def admit(self, ns: str, body: Obj) -> None:
         """Reject what kubevirt's admission webhook rejects."""
@@ -364,7 +392,13 @@ class MigrationController:
             state.update({"abortRequested": True, "abortStatus": "Succeeded"})
         if (vmim.get("status") or {}).get("migrationState"):
             self._set(vmim, None, state)
-            vmim = self.store.get(VMIM, vmim["metadata"]["namespace"], vmim["metadata"]["name"])
+        else:
+            # Never started (e.g. no node takes the target pod): the VMI has no migrationState to touch.
+            def record(obj: Obj) -> None:
+                obj.setdefault("status", {})["migrationState"] = state
+
+            self.store.mutate(VMIM, vmim["metadata"]["namespace"], vmim["metadata"]["name"], record, "status")
+        vmim = self.store.get(VMIM, vmim["metadata"]["namespace"], vmim["metadata"]["name"])
         self._set(vmim, "Failed")
         self.transfer.pop(vmim["metadata"]["uid"], None)
 

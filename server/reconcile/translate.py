@@ -65,6 +65,8 @@ class Intent:
     spec: Obj
     # NIC name → the address it holds from its `ip_pool` (read from the allocation table).
     addresses: dict[str, NicAddress] = field(default_factory=dict)
+    # The VM's labels: they go onto the VMI (template labels), where MigrationPolicy selectors match them.
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def disk_claim_name(vm_id: str, disk_name: str) -> str:
@@ -108,7 +110,7 @@ def translate(intent: Intent, facts: ClusterFacts) -> Obj:
     template_spec.update(_placement(spec.get("placement", {})))
     vm_spec: Obj = {
         "runStrategy": run_strategy,
-        "template": {"metadata": {"labels": dict(labels)}, "spec": template_spec},
+        "template": {"metadata": {"labels": {**intent.labels, **labels}}, "spec": template_spec},
     }
     if templates:
         vm_spec["dataVolumeTemplates"] = templates

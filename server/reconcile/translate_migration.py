@@ -43,6 +43,8 @@ _CAMEL = {
     "allow_workload_disruption": "allowWorkloadDisruption",
     "network": "network",
 }
+# The keys of a migrations block Harrow models (and so owns where it writes the block).
+MODELED_KEYS = frozenset(_CAMEL.values())
 _INTEGERS = ("parallel_migrations_per_cluster", "parallel_outbound_migrations_per_node", "completion_timeout_per_gib")
 
 

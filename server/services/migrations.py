@@ -45,12 +45,15 @@ from storage.models import (
     MigrationConfigRow,
     MigrationPolicyRow,
     MigrationRow,
+    OperationRow,
     ResourceColumns,
     VirtualMachineRow,
 )
 from storage.repos import resources
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# On migrations an evacuation started: the operation that started them.
+EVACUATION_ANNOTATION = "harrow.io/evacuation"
 GOVERNED_LISTED = 100
 FINAL_STATES = ("SUCCEEDED", "FAILED")
 _WRITABLE = ("labels", "annotations", "spec")
@@ -81,6 +84,14 @@ def parse_policy_name(value: str, field: str = "name") -> tuple[str, str]:
     parse_cluster_name(f"clusters/{cluster}", field)
     check_id(policy_id, field)
     return cluster, policy_id
+
+
+def parse_node_name(value: str, field: str = "name") -> tuple[str, str]:
+    cluster, node = _split(value, field, ("clusters", "nodes"), "clusters/{cluster}/nodes/{node}")
+    parse_cluster_name(f"clusters/{cluster}", field)
+    if len(node) > 253 or not _SUBDOMAIN.fullmatch(node):
+        raise InvalidArgument.for_field(field, f'node "{node}" is not a node name (a DNS subdomain)')
+    return cluster, node
 
 
 def parse_migration_name(value: str, field: str = "name") -> str:
@@ -479,7 +490,7 @@ class MigrationService:
             answer = await _resolution(
                 session, name.cluster, vmi_labels(vm), namespace_labels(name.namespace, request.namespace_labels)
             )
-        verdict = live_migration.migratability(vm.spec, vm.state, vm.conditions)
+        verdict = live_migration.migratability(vm.spec, vm.state, vm.conditions, vm.status.get("disks", []))
         answer.live_migratability.CopyFrom(_migratability_proto(verdict))
         note = ""
         if verdict.method == live_migration.BLOCK_MIGRATION:
@@ -505,7 +516,7 @@ class MigrationService:
                 raise FailedPrecondition(
                     f"virtual machine {name} is being deleted", reason="DELETING", metadata={"resource": str(name)}
                 )
-            verdict = live_migration.migratability(vm.spec, vm.state, vm.conditions)
+            verdict = live_migration.migratability(vm.spec, vm.state, vm.conditions, vm.status.get("disks", []))
             if verdict.status == live_migration.NOT_MIGRATABLE:
                 not_running = verdict.reason == live_migration.NOT_RUNNING
                 raise FailedPrecondition(
@@ -519,15 +530,7 @@ class MigrationService:
                     reason="ALREADY_ON_TARGET_NODE",
                     metadata={"resource": str(name), "node": request.target_node},
                 )
-            unfinished = (
-                await session.execute(
-                    select(MigrationRow.name).where(
-                        MigrationRow.vm_uid == vm.uid,
-                        MigrationRow.purged.is_(False),
-                        MigrationRow.state.not_in(FINAL_STATES),
-                    )
-                )
-            ).scalar()
+            unfinished = await _unfinished(session, vm.uid)
             if unfinished is not None:
                 raise FailedPrecondition(
                     f"virtual machine {name} is already migrating ({unfinished}); wait for it or cancel it",
@@ -607,6 +610,72 @@ class MigrationService:
 
         return await intent.idempotent(self._db, "CancelMigration", request, operations_pb2.Operation, work)
 
+    # --- evacuation -------------------------------------------------------------------------------
+
+    async def evacuate_node(self, request: pb.EvacuateNodeRequest) -> operations_pb2.Operation:
+        cluster, node = parse_node_name(request.name)
+
+        async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
+            await intent.require_cluster(session, cluster)
+            operation = common.new_operation(
+                target=request.name,
+                target_uid=uuid.uuid4(),
+                verb="evacuate",
+                target_generation=0,
+                request_id=request.request_id,
+                at=at,
+            )
+            operation.target_uid = operation.id
+            query = (
+                select(VirtualMachineRow)
+                .where(
+                    VirtualMachineRow.cluster == cluster,
+                    VirtualMachineRow.purged.is_(False),
+                    VirtualMachineRow.delete_time.is_(None),
+                    VirtualMachineRow.status["node"].astext == node,
+                )
+                .order_by(VirtualMachineRow.name)
+                .with_for_update()
+            )
+            migrations: list[str] = []
+            not_moved: list[dict[str, str]] = []
+            for vm in (await session.execute(query)).scalars():
+                verdict = live_migration.migratability(vm.spec, vm.state, vm.conditions, vm.status.get("disks", []))
+                if verdict.status == live_migration.NOT_MIGRATABLE:
+                    not_moved.append({"virtual_machine": vm.name, "reason": verdict.reason, "message": verdict.message})
+                    continue
+                unfinished = await _unfinished(session, vm.uid)
+                if unfinished is not None:
+                    migrations.append(unfinished)
+                    continue
+                name = f"{vm.name}/migrations/evacuate-{operation.id.hex[:8]}"
+                row = _new_row(
+                    MigrationRow,
+                    name,
+                    cluster,
+                    {},
+                    {},
+                    {EVACUATION_ANNOTATION: f"operations/{operation.id}"},
+                    "PENDING",
+                    at,
+                )
+                row.namespace, row.vm, row.vm_uid = vm.namespace, vm.name.rsplit("/", 1)[1], vm.uid
+                session.add(row)
+                await session.flush()
+                await MIGRATION_KIND.record(session, row, "ADDED", at)
+                migrations.append(name)
+            operation.progress = {"node": request.name, "migrations": migrations, "not_moved": not_moved}
+            operation.status_message = f"0 of {len(migrations)} migrations ended"
+            if not migrations:
+                response = pb.EvacuateNodeResponse(node=request.name)
+                for item in not_moved:
+                    response.not_moved.add(**item)
+                work_done(operation, at, "nothing on the node can move" if not_moved else "no VM runs there", response)
+            session.add(operation)
+            return common.operation_to_proto(operation)
+
+        return await intent.idempotent(self._db, "EvacuateNode", request, operations_pb2.Operation, work)
+
     # --- helpers ----------------------------------------------------------------------------------
 
     async def _insert_policy(
@@ -623,6 +692,64 @@ class MigrationService:
             raise _policy_exists(name) from error
         await POLICY_KIND.record(session, row, "ADDED", at)
         return await POLICY_KIND.operation(session, row, "create", request_id, at)
+
+
+async def _unfinished(session: AsyncSession, vm_uid: uuid.UUID) -> str | None:
+    query = select(MigrationRow.name).where(
+        MigrationRow.vm_uid == vm_uid, MigrationRow.purged.is_(False), MigrationRow.state.not_in(FINAL_STATES)
+    )
+    return (await session.execute(query)).scalar()
+
+
+def work_done(operation: OperationRow, at: datetime, message: str, response: Message) -> None:
+    operation.done = True
+    operation.end_time = at
+    operation.update_time = at
+    operation.status_message = message
+    operation.response = common.any_to_json(response)
+
+
+async def finish_evacuations(session: AsyncSession, cluster: str, at: datetime) -> None:
+    """Finish the cluster's evacuations whose migrations have all ended (their progress lists them)."""
+    query = (
+        select(OperationRow)
+        .where(
+            OperationRow.verb == "evacuate",
+            OperationRow.done.is_(False),
+            OperationRow.target.like(f"clusters/{cluster}/nodes/%"),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    for operation in (await session.execute(query)).scalars().all():
+        progress = operation.progress or {}
+        names = list(progress.get("migrations") or [])
+        rows = {
+            row.name: row
+            for row in (
+                await session.execute(
+                    select(MigrationRow).where(MigrationRow.name.in_(names), MigrationRow.purged.is_(False))
+                )
+            ).scalars()
+        }
+        ended = [name for name in names if name not in rows or rows[name].state in FINAL_STATES]
+        if len(ended) < len(names):
+            message = f"{len(ended)} of {len(names)} migrations ended"
+            if operation.status_message != message:
+                operation.status_message, operation.update_time = message, at
+            continue
+        response = pb.EvacuateNodeResponse(node=str(progress.get("node", operation.target)), migrations=names)
+        for item in progress.get("not_moved") or []:
+            response.not_moved.add(**item)
+        for name in names:
+            row = rows.get(name)
+            vm = name.rpartition("/migrations/")[0]
+            if row is not None and row.state == "SUCCEEDED":
+                response.moved.append(vm)
+            else:
+                reason = str((row.status if row is not None else {}).get("failure_reason", "the migration is gone"))
+                response.not_moved.add(virtual_machine=vm, reason="MigrationFailed", message=reason, migration=name)
+        summary = f"{len(response.moved)} moved, {len(response.not_moved)} not moved"
+        work_done(operation, at, summary, response)
 
 
 def _new_row(

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from tests.sdk import conftest as sdk
 from tests.sdk.conftest import Server
 
@@ -186,3 +188,49 @@ async def test_resolve_a_migration_policy(server: Server) -> None:
     unmatched = json.loads(await grpcurl(server, f"{MIG}/ResolveMigrationPolicy", stdin=other))
     assert "policy" not in unmatched  # none wins: the cluster's configuration applies
     assert 'has "silver"' in unmatched["candidates"][0]["explanation"]
+
+
+async def test_migrate_watch_and_evacuate_with_grpcurl_and_rest(server: Server) -> None:
+    """The README's live migration walk-through: migrate with grpcurl, read it over REST, evacuate over REST."""
+    name = "clusters/local/namespaces/default/virtualMachines/mover"
+    running = {**CREATE, "virtualMachineId": "mover"}
+    running["virtualMachine"] = {
+        **CREATE["virtualMachine"],
+        "spec": {**CREATE["virtualMachine"]["spec"], "memory": "1Gi", "runStrategy": "ALWAYS"},
+    }
+    created = json.loads(await grpcurl(server, f"{VM}/CreateVirtualMachine", stdin=running))
+    wait = "harrow.v1.OperationService/WaitOperation"
+    await grpcurl(server, wait, stdin={"name": created["name"], "timeout": "30s"})
+
+    async def migratable() -> bool:
+        vm = json.loads(await grpcurl(server, f"{VM}/GetVirtualMachine", stdin={"name": name}))
+        return any(c["type"] == "LiveMigratable" and c["status"] == "TRUE" for c in vm.get("conditions", []))
+
+    for _ in range(100):
+        if await migratable():
+            break
+        await asyncio.sleep(0.1)
+    started = json.loads(
+        await grpcurl(server, f"{MIG}/MigrateVirtualMachine", stdin={"name": name, "migrationId": "m1"})
+    )
+    assert started["metadata"]["verb"] == "migrate"
+    done = json.loads(await grpcurl(server, wait, stdin={"name": started["name"], "timeout": "30s"}))
+    assert done["done"] is True and done["response"]["state"] == "SUCCEEDED", done
+    assert done["response"]["status"]["mode"] == "PRE_COPY"
+
+    base = server.rest
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/v1/{name}/migrations/m1") as response:
+            migration = await response.json()
+        assert migration["state"] == "SUCCEEDED"
+        assert migration["status"]["sourceNode"] != migration["status"]["targetNode"]
+        async with http.post(f"{base}/v1/{name}/migrations/m1:cancel", json={}) as response:
+            refused = await response.json()
+        assert response.status == 400 and refused["error"]["status"] == "FAILED_PRECONDITION"
+
+        node = migration["status"]["targetNode"]
+        async with http.post(f"{base}/v1/clusters/local/nodes/{node}:evacuate", json={}) as response:
+            evacuation = await response.json()
+        assert evacuation["metadata"]["verb"] == "evacuate"
+    result = json.loads(await grpcurl(server, wait, stdin={"name": evacuation["name"], "timeout": "30s"}))
+    assert name in result["response"]["moved"], result

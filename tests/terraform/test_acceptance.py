@@ -64,13 +64,10 @@ resource "harrow_ip_pool" "lan" {
   }
 }
 
-# Harrow's reconciler does not apply migration policies and config to the cluster yet (issue 6), so
-# their Operations never finish: these two do not wait for the cluster.
 resource "harrow_migration_policy" "db" {
   name                       = "db-$namespace"
   allow_post_copy            = false
   completion_timeout_per_gib = 100
-  wait_for_cluster           = false
   selectors {
     virtual_machine_instance_selector = { tier = "db" }
   }
@@ -78,7 +75,6 @@ resource "harrow_migration_policy" "db" {
 
 resource "harrow_migration_config" "local" {
   completion_timeout_per_gib = 300
-  wait_for_cluster           = false
 }
 
 output "vm" {
@@ -161,8 +157,7 @@ async def test_apply_update_drift_import_destroy(
     await terraform.apply()
     assert await cluster_memory() == large
 
-    # Import by Harrow resource name fills every attribute Harrow holds: nothing to send. Only the provider's own
-    # setting (wait_for_cluster, which Harrow never sees) is new in state, as a no-op update.
+    # Import by Harrow resource name fills every attribute Harrow holds: nothing to send, nothing to change.
     addresses = {
         "harrow_virtual_machine.web": vm_name,
         "harrow_ip_pool.lan": f"clusters/local/ipPools/lan-{namespace}",
@@ -172,19 +167,12 @@ async def test_apply_update_drift_import_destroy(
     await terraform.run("state", "rm", *addresses)
     for address, name in addresses.items():
         await terraform.run("import", "-input=false", address, name)
-    assert await changed_attributes(terraform) == {
-        "harrow_migration_policy.db": {"wait_for_cluster"},
-        "harrow_migration_config.local": {"wait_for_cluster"},
-    }
-    await terraform.apply()
-    assert await terraform.plan_is_empty()
+    assert await changed_attributes(terraform) == {}
 
     await terraform.run("destroy", "-auto-approve", "-input=false")
     for name in (vm_name, f"clusters/local/ipPools/lan-{namespace}"):
         assert (await rest.get(name))[0] == 404
-    status, policy = await rest.get(f"clusters/local/migrationPolicies/db-{namespace}")
-    # DELETING until the reconciler applies policies (issue 6); after that, gone.
-    assert status == 404 or policy["state"] == "DELETING"
+    assert (await rest.get(f"clusters/local/migrationPolicies/db-{namespace}"))[0] == 404
     _, config = await rest.get("clusters/local/migrationConfig")
     assert config.get("spec", {}) == {}
     try:

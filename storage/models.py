@@ -289,3 +289,20 @@ class AuditRecordRow(Base):
     reason: Mapped[str] = mapped_column(Text, server_default=text("''"))
     peer: Mapped[str] = mapped_column(Text, server_default=text("''"))
     __table_args__ = (Index("audit_records_principal", "principal", "sequence"),)
+
+
+class StorageProfileRow(ResourceColumns, Base):
+    """The CDI StorageProfile of one StorageClass (reconcile/storage_worker.py creates and purges these rows).
+
+    `spec` holds the user's overrides; `observed` the cluster objects they were judged against (the
+    StorageClass, the CDI StorageProfile, the CDI filesystem-overhead config and CDI version), so a
+    StorageClass can be shown without a round trip to the cluster.
+    """
+
+    __tablename__ = "storage_profiles"
+    storage_class: Mapped[str] = mapped_column(Text)
+    observed: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
+    __table_args__ = (
+        Index("storage_profiles_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
+        Index("storage_profiles_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
+    )

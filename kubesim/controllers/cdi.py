@@ -33,25 +33,24 @@ CDI_CR = by_kind("CDI")
 Obj = dict[str, Any]
 
 RWO, RWX = "ReadWriteOnce", "ReadWriteMany"
+# CDI CapabilitiesByProvisionerKey (pkg/storagecapabilities/storagecapabilities.go), the entries a Harvester or
+# KubeVirt lab meets. LVM (lvm.driver.harvesterhci.io) has none: on Harvester its class annotation supplies them.
 CAPABILITIES: dict[str, list[tuple[str, str]]] = {
     "driver.longhorn.io": [(RWO, "Block")],
     "driver.longhorn.io/migratable": [(RWX, "Block"), (RWO, "Block")],
     "driver.longhorn.io/nfs": [(RWX, "Filesystem"), (RWO, "Filesystem")],
     "driver.longhorn.io/fs": [(RWO, "Filesystem")],
-    "lvm.driver.harvesterhci.io": [(RWO, "Block"), (RWO, "Filesystem")],
     "nfs.csi.k8s.io": [(RWX, "Filesystem")],
     "rook-ceph.rbd.csi.ceph.com": [(RWX, "Block"), (RWO, "Block"), (RWO, "Filesystem")],
     "rbd.csi.ceph.com": [(RWX, "Block"), (RWO, "Block"), (RWO, "Filesystem")],
-    "rook-ceph.cephfs.csi.ceph.com": [(RWX, "Filesystem"), (RWO, "Filesystem")],
+    "cephfs.csi.ceph.com": [(RWX, "Filesystem")],
     "kubevirt.io.hostpath-provisioner": [(RWO, "Filesystem")],
 }
-CLONE_STRATEGY = {
-    "rook-ceph.rbd.csi.ceph.com": "csi-clone",
-    "rbd.csi.ceph.com": "csi-clone",
-    "driver.longhorn.io": "copy",
-    "lvm.driver.harvesterhci.io": "snapshot",
-}
+# CDI CloneStrategyByProvisionerKey and SourceFormatsByProvisionerKey, same subset.
+CLONE_STRATEGY = {"rook-ceph.rbd.csi.ceph.com": "csi-clone", "cephfs.csi.ceph.com": "csi-clone"}
+SOURCE_FORMAT = {"rook-ceph.rbd.csi.ceph.com": "snapshot"}
 ANNOTATION = "cdi.harvesterhci.io/storageProfile"
+HARVESTER_FIELDS = ("cloneStrategy", "snapshotClass", "claimPropertySets")
 IMPORT_BYTES_PER_SECOND = 200 * 2**20
 
 
@@ -124,8 +123,13 @@ class CdiController:
             return
         if sp is None:
             sp, _ = self.store.create(SP, "", {"metadata": {"name": name}, "spec": {}})
-        wanted = self._harvester_spec(sc) if self.harvester else None
-        if wanted is not None and sp.get("spec", {}) != wanted:
+        synced = self._harvester_spec(sc) if self.harvester else None
+        current = sp.get("spec") or {}
+        wanted = None
+        if synced is not None:
+            # Harvester sets only the three fields it owns (nil when the annotation is absent); others stay.
+            wanted = {**{k: v for k, v in current.items() if k not in HARVESTER_FIELDS}, **synced}
+        if wanted is not None and current != wanted:
             self.store.mutate(SP, "", name, lambda o: o.__setitem__("spec", wanted))
             sp = self.store.get(SP, "", name)
         key = provisioner_key(sc)
@@ -134,9 +138,10 @@ class CdiController:
         clone = (
             spec.get("cloneStrategy")
             or (sc["metadata"].get("annotations") or {}).get("cdi.kubevirt.io/clone-strategy")
-            or CLONE_STRATEGY.get(key.split("/")[0], "copy")
+            or CLONE_STRATEGY.get(key, "copy")
         )
-        known = key in CAPABILITIES
+        source_format = spec.get("dataImportCronSourceFormat") or SOURCE_FORMAT.get(key, "pvc")
+        known = key in CAPABILITIES or bool(spec.get("claimPropertySets"))
         stamp = self.clock.stamp()
 
         def change(obj: Obj) -> None:
@@ -147,11 +152,13 @@ class CdiController:
                     "provisioner": sc["provisioner"],
                     "claimPropertySets": sets,
                     "cloneStrategy": clone,
-                    "dataImportCronSourceFormat": "pvc",
+                    "dataImportCronSourceFormat": source_format,
                 }
             )
             if spec.get("snapshotClass"):
                 status["snapshotClass"] = spec["snapshotClass"]
+            else:
+                status.pop("snapshotClass", None)
             status["conditions"] = set_condition(
                 status.get("conditions") or [],
                 "Recognized",
@@ -184,7 +191,8 @@ class CdiController:
         storage["storageClassName"] = sc_name
         size = parse(((storage.get("resources") or {}).get("requests") or {}).get("storage"))
         if storage["volumeMode"] == "Filesystem" and size:
-            inflated = math.ceil(math.ceil(size / 2**20) * 2**20 * (1 + self.overhead(sc_name)))
+            # CDI GetRequiredSpace: align to 1MiB, then the overhead is a share of the whole volume.
+            inflated = math.ceil(math.ceil(size / 2**20) * 2**20 / (1 - self.overhead(sc_name)))
             storage["resources"] = {"requests": {"storage": str(inflated)}}
         return storage, ""
 

@@ -1,7 +1,7 @@
 """The objects a fresh Harvester-flavoured cluster already has.
 
 Nodes come from the config; StorageClasses cover the provisioners Harvester
-validates (seed 003: Longhorn, LVM, NFS, Rook RBD) plus Longhorn with
+validates (seed 003: Longhorn v1 and v2, LVM, NFS, Rook RBD) plus Longhorn with
 ``migratable: "true"``, so every StorageProfile capability row is reachable.
 Setting defaults and the KubeVirt CR's migration defaults come from the
 versions in the config (``versions.py``), and the versions themselves are
@@ -18,7 +18,7 @@ from typing import Any
 from ..config import KubeSimConfig
 from ..resources import Resource, by_kind
 from ..store import Store
-from ..versions import migration_defaults, overcommit_config
+from ..versions import at_least, migration_defaults, overcommit_config
 
 NAMESPACES = ("default", "kube-system", "kube-public", "harvester-system", "longhorn-system", "cattle-system")
 
@@ -29,6 +29,7 @@ STORAGE_CLASSES: tuple[tuple[str, str, dict[str, str]], ...] = (
         {"numberOfReplicas": "3", "staleReplicaTimeout": "30", "migratable": "true"},
     ),
     ("longhorn-rwo", "driver.longhorn.io", {"numberOfReplicas": "3"}),
+    ("longhorn-v2", "driver.longhorn.io", {"numberOfReplicas": "3", "dataEngine": "v2", "migratable": "true"}),
     ("lvm", "lvm.driver.harvesterhci.io", {"vgName": "vg0"}),
     ("nfs", "nfs.csi.k8s.io", {"server": "nfs.example", "share": "/export"}),
     ("rook-ceph-block", "rook-ceph.rbd.csi.ceph.com", {"clusterID": "rook-ceph", "pool": "replicapool"}),
@@ -50,10 +51,47 @@ def settings(harvester_version: str) -> dict[str, str]:
             }
         ),
         "additional-guest-memory-overhead-ratio": "1.5",
+        **_migration_setting(harvester_version),
     }
 
 
+def _migration_setting(harvester_version: str) -> dict[str, str]:
+    """``kubevirt-migration`` (Harvester ≥ v1.7.0, ``pkg/settings/settings.go``; default in semantics.md §2.3)."""
+    if not at_least(harvester_version, "v1.7.0"):
+        return {}
+    default = {
+        "parallelOutboundMigrationsPerNode": 2,
+        "parallelMigrationsPerCluster": 5,
+        "allowAutoConverge": False,
+        "bandwidthPerMigration": 0,
+        "completionTimeoutPerGiB": 150,
+        "progressTimeout": 150,
+        "unsafeMigrationOverride": False,
+        "allowPostCopy": False,
+        "allowWorkloadDisruption": False,
+        "disableTLS": False,
+        "matchSELinuxLevelOnMigration": False,
+    }
+    return {"kubevirt-migration": json.dumps(default, separators=(",", ":"))}
+
+
 DEFAULT_CLASS = "harvester-longhorn"
+CDI_ANNOTATION = "cdi.harvesterhci.io/storageProfile"
+
+
+def harvester_cdi_annotations(provisioner: str, params: dict[str, str]) -> dict[str, str]:
+    """The CDI annotations Harvester's StorageClass mutator adds on create (``generateLVMPatchOps``,
+    ``generateLonghornPatchOps``): LVM gets RWO Block, snapshot cloning and ``lvm-snapshot``; a Longhorn
+    v2 class gets copy cloning and ``longhorn-snapshot``."""
+    if provisioner == "lvm.driver.harvesterhci.io":
+        return {
+            f"{CDI_ANNOTATION}VolumeModeAccessModes": '{"Block":["ReadWriteOnce"]}',
+            f"{CDI_ANNOTATION}CloneStrategy": "snapshot",
+            f"{CDI_ANNOTATION}VolumeSnapshotClass": "lvm-snapshot",
+        }
+    if provisioner == "driver.longhorn.io" and params.get("dataEngine") == "v2":
+        return {f"{CDI_ANNOTATION}CloneStrategy": "copy", f"{CDI_ANNOTATION}VolumeSnapshotClass": "longhorn-snapshot"}
+    return {}
 
 
 def _default_class(default: bool) -> dict[str, str]:
@@ -116,7 +154,13 @@ def seed(store: Store, config: KubeSimConfig) -> None:
             by_kind("StorageClass"),
             "",
             {
-                "metadata": {"name": name, "annotations": _default_class(name == DEFAULT_CLASS)},
+                "metadata": {
+                    "name": name,
+                    "annotations": {
+                        **_default_class(name == DEFAULT_CLASS),
+                        **(harvester_cdi_annotations(provisioner, params) if config.harvester else {}),
+                    },
+                },
                 "provisioner": provisioner,
                 "parameters": params,
                 "reclaimPolicy": "Delete",

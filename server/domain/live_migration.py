@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from server.domain import storage_volumes
 from server.domain.quantity import quantity_bytes
 
 MIGRATABLE = "LIVE_MIGRATABLE"
@@ -73,12 +74,26 @@ def method(spec: Mapping[str, Any]) -> str:
     return BLOCK_MIGRATION if cloud_init.get("user_data") or cloud_init.get("network_data") else LIVE_MIGRATION
 
 
-def migratability(spec: Mapping[str, Any], state: str, conditions: Sequence[Mapping[str, Any]]) -> Migratability:
-    """A definite refusal from intent first (it outlasts a restart), then the run state, then the cluster's word."""
+def migratability(
+    spec: Mapping[str, Any],
+    state: str,
+    conditions: Sequence[Mapping[str, Any]],
+    storage: Sequence[Mapping[str, Any]] = (),
+) -> Migratability:
+    """A definite refusal from intent first (it outlasts a restart), then the run state, then the cluster's word.
+
+    `storage` is the VM's `status.disks`: each volume judged from its storage profile and driver (issue 7),
+    which settles the disks whose access mode the profile picks.
+    """
     how = method(spec)
     unknown: list[str] = []
     for disk in spec.get("disks", []):
         problem = _disk_problem(disk)
+        judged = storage_volumes.judged_disk(disk.get("name", ""), storage)
+        if judged is not None and not judged[0]:
+            problem = NOT_MIGRATABLE, judged[1]
+        elif judged is not None and problem is not None and problem[0] == UNKNOWN:
+            problem = None
         if problem is not None and problem[0] == NOT_MIGRATABLE:
             return Migratability(NOT_MIGRATABLE, DISKS_NOT_LIVE_MIGRATABLE, problem[1], BLOCK_MIGRATION)
         if problem is not None:

@@ -79,7 +79,7 @@ async def test_a_current_cluster_reports_current_defaults(api: client.ApiClient)
     assert facts["migrations"]["completionTimeoutPerGiB"] == 150
     assert facts["migrations"]["bandwidthPerMigration"] == "0Mi"
     assert facts["overcommit"] == {"cpu": 1000, "memory": 150, "storage": 100}
-    assert facts["pvc"] == math.ceil(10 * 2**30 * 1.06)
+    assert facts["pvc"] == _cdi_required_space(10 * 2**30, 0.06)
 
 
 async def test_an_older_cluster_reports_its_own_defaults(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ async def test_an_older_cluster_reports_its_own_defaults(tmp_path: Path) -> None
         assert (facts["kubevirt"], facts["cdi"], facts["harvester"]) == ("v1.3.0", "v1.63.0", "v1.7.1")
         assert facts["migrations"]["completionTimeoutPerGiB"] == 800
         assert facts["overcommit"] == {"cpu": 1600, "memory": 150, "storage": 200}
-        assert facts["pvc"] == math.ceil(10 * 2**30 * 1.055)
+        assert facts["pvc"] == _cdi_required_space(10 * 2**30, 0.055)
         await _migration_uses_cluster_timeout(sim, client.CustomObjectsApi(api))
 
 
@@ -110,3 +110,9 @@ async def _migration_uses_cluster_timeout(sim: KubeSim, custom: client.CustomObj
 
     conf = await eventually(configured)
     assert conf["completionTimeoutPerGiB"] == 800 and sim.config.kubevirt_version == "v1.3.0"
+
+
+def _cdi_required_space(requested: int, overhead: float) -> int:
+    """CDI's GetRequiredSpace (pkg/util/util.go): align to 1 MiB, then the overhead is a share of the result."""
+    aligned = math.ceil(requested / 2**20) * 2**20
+    return math.ceil(aligned / (1 - overhead))

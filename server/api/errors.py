@@ -40,6 +40,16 @@ HTTP_STATUS: dict[str, int] = {
 }
 
 
+# gRPC carries the status in trailers, which clients cap at a few KiB (grpc's default is 8 KiB): an
+# error about a huge input, or about thousands of bad entries, must not echo them back whole.
+MAX_VIOLATIONS = 10
+MAX_TEXT = 300
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def _pack(message: Any) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
@@ -48,17 +58,23 @@ def _pack(message: Any) -> any_pb2.Any:
 
 def to_status(error: HarrowError) -> status_pb2.Status:
     """The google.rpc.Status for a domain error: ErrorInfo always, BadRequest and RetryInfo when they apply."""
-    status = status_pb2.Status(code=code_pb2.Code.Value(error.code), message=error.message)
+    status = status_pb2.Status(code=code_pb2.Code.Value(error.code), message=_clip(error.message, 3 * MAX_TEXT))
     status.details.append(
         _pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
     )
     if isinstance(error, InvalidArgument) and error.violations:
+        shown = error.violations[:MAX_VIOLATIONS]
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in error.violations
+                error_details_pb2.BadRequest.FieldViolation(field=_clip(v.field), description=_clip(v.description))
+                for v in shown
             ]
         )
+        if len(error.violations) > len(shown):
+            rest = error.violations[len(shown)]
+            bad_request.field_violations.add(
+                field=_clip(rest.field), description=f"and {len(error.violations) - len(shown)} more not shown"
+            )
         status.details.append(_pack(bad_request))
     retry_after = error.retry_after_seconds if isinstance(error, (Unavailable, ResourceExhausted)) else None
     if retry_after is not None:

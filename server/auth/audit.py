@@ -23,13 +23,23 @@ from storage.models import AuditRecordRow
 log = logging.getLogger(__name__)
 
 
+# Refused requests are recorded too, with whatever name they carried: a megabyte, or a NUL that
+# PostgreSQL cannot store, must not cost the record.
+MAX_FIELD = 1024
+
+
+def _storable(text: str) -> str:
+    text = text.replace("\x00", "\\0")
+    return text if len(text) <= MAX_FIELD else f"{text[:MAX_FIELD]}… ({len(text)} characters)"
+
+
 def _row(call: Call, code: str, reason: str) -> AuditRecordRow:
     return AuditRecordRow(
         time=datetime.now(UTC),
         principal=call.caller.principal,
         method=call.method,
-        resource=call.resource,
-        request_id=call.request_id,
+        resource=_storable(call.resource),
+        request_id=_storable(call.request_id),
         code=code,
         reason=reason,
         peer=call.peer,

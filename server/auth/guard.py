@@ -12,11 +12,14 @@ so outsiders are denied whether or not it exists.
 Between authentication and authorization the caller's request rate is charged
 (RESOURCE_EXHAUSTED with a retry delay when over it), and a Watch holds one of
 its principal's stream slots while open (server.auth.limits: per principal,
-per replica, only when authenticating).
+per replica, only when authenticating). An admitted request carrying a NUL
+character in any string is refused here too (server.auth.text_fields), for
+both transports at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -32,8 +35,9 @@ from server.auth.credentials import CallContext, authenticate
 from server.auth.limits import Limits
 from server.auth.policy import ANY_NAMESPACE, INSTALLATION, Scope, scope_of
 from server.auth.rules import RULES, Rule
+from server.auth.text_fields import nul_violations
 from server.config import LimitsConfig, limits_from_environment
-from server.domain.errors import HarrowError, PermissionDenied
+from server.domain.errors import HarrowError, InvalidArgument, PermissionDenied
 from storage.db import Database
 from storage.models import OperationRow
 
@@ -64,25 +68,30 @@ class Guard:
         call = context.Call(
             caller=caller,
             method=method,
-            resource=resource,
+            resource=rule.audited_resource(request) if rule is not None else "",
             request_id=str(getattr(request, "request_id", "")),
             peer=_peer(call_context),
             mutating=rule is None or rule.mutating,
         )
-        if self._authenticate and not await self._allowed(rule, call):
+        if self._authenticate and not await self._allowed(rule, call, resource):
             await audit.record_outcome(self._db, call, "PERMISSION_DENIED", "PERMISSION_DENIED")
             target = resource or "this installation"
             raise PermissionDenied(f"{caller.principal} may not call {method.split('/')[-1]} on {target}")
+        if violations := nul_violations(request):
+            refusal = InvalidArgument.of(violations)
+            if call.mutating:
+                await audit.record_outcome(self._db, call, refusal.code, refusal.reason)
+            raise refusal
         context.begin(call)
         return call
 
-    async def _allowed(self, rule: Rule | None, call: context.Call) -> bool:
+    async def _allowed(self, rule: Rule | None, call: context.Call, resource: str) -> bool:
         if rule is None:
             log.error("%s is not in the authorization table; denied", call.method)
             return False
         if rule.open:
             return True
-        scope = await self._scope(rule, call.resource)
+        scope = await self._scope(rule, resource)
         return call.caller.allows(rule.permission, scope)
 
     async def _scope(self, rule: Rule, resource: str) -> Scope:
@@ -157,6 +166,9 @@ def _unary(method: str, servicer: object, implementation: Callable[..., Any], gu
 def _stream(method: str, servicer: object, implementation: Callable[..., Any], guard: Guard) -> Callable[..., Any]:
     async def stream(self: object, request: Message, call_context: CallContext) -> AsyncIterator[Any]:
         call = await guard.admit(method, request, call_context)
+        admitted = getattr(call_context, "admitted", None)  # REST holds a stream's headers until this
+        if isinstance(admitted, asyncio.Event):
+            admitted.set()
         # Held until the stream ends however it ends (finished, failed, cancelled by the client).
         with guard.limits.streams.slot(call.caller.principal):
             async for item in implementation(servicer, request, call_context):

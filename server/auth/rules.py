@@ -23,6 +23,7 @@ from harrow.v1 import (  # noqa: F401  (imported to register the contract's serv
     migration_pb2,
     operations_pb2,
     security_pb2,
+    storage_pb2,
     virtual_machine_pb2,
 )
 
@@ -85,6 +86,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "GetMigration": READ,
         "ListMigrations": READ,
         "CancelMigration": OPERATE,
+        "EvacuateNode": OPERATE,
     },
     "harrow.v1.SecurityService": {
         "GetCallerIdentity": READ,
@@ -98,6 +100,14 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "RevokeToken": ADMIN,
         "ListAuditRecords": ADMIN,
     },
+    "harrow.v1.StorageService": {
+        "GetStorageProfile": READ,
+        "ListStorageProfiles": READ,
+        "UpdateStorageProfile": ADMIN,
+        "ListStorageCapabilities": READ,
+        "GetStorageClass": READ,
+        "ListStorageClasses": READ,
+    },
 }
 
 # Open to every authenticated caller: they return only what the caller may see.
@@ -106,6 +116,8 @@ OPEN = frozenset(
         "harrow.v1.ClusterService/ListClusters",
         "harrow.v1.OperationService/ListOperations",
         "harrow.v1.SecurityService/GetCallerIdentity",
+        # A static table of what each CSI driver can do: nothing in it belongs to anyone.
+        "harrow.v1.StorageService/ListStorageCapabilities",
     }
 )
 
@@ -113,6 +125,8 @@ OPEN = frozenset(
 CLUSTER_MEMBERS = frozenset({"harrow.v1.ClusterService/GetCluster"})
 
 _VARIABLE = re.compile(r"\{([a-z_.]+)")
+# `/v1/{parent=…}/things` or `/v1/things`, optionally `:verb`: a call that adds to the collection `things`.
+_COLLECTION = re.compile(r"^/v1/(?:\{([a-z_.]+)=[^}]*\}/)?([A-Za-z]+)(?::[A-Za-z]+)?$")
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,8 @@ class Rule:
     scope_field: str | None
     open: bool
     cluster_members: bool
+    # For calls that create a named child (`{parent}/things/{thing_id}`): the collection path and the ID field.
+    creates: tuple[str | None, str, str] | None = None
 
     @property
     def mutating(self) -> bool:
@@ -136,6 +152,24 @@ class Rule:
         for part in self.scope_field.split("."):
             value = getattr(value, part)
         return str(value)
+
+    def audited_resource(self, request: Message) -> str:
+        """What the audit log names: the resource a create makes (its ID may be invalid), else `resource`."""
+        if self.creates is None:
+            return self.resource(request)
+        parent_field, collection, id_field = self.creates
+        parent = str(getattr(request, parent_field)) if parent_field else ""
+        return "/".join(part for part in (parent, collection, str(getattr(request, id_field))) if part)
+
+
+def _creates(service: str, method: str) -> tuple[str | None, str, str] | None:
+    descriptor = descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
+    rule = descriptor.GetOptions().Extensions[annotations_pb2.http]
+    found = _COLLECTION.match(rule.post) if rule.WhichOneof("pattern") == "post" else None
+    ids = [f.name for f in descriptor.input_type.fields if f.name.endswith("_id") and f.name != "request_id"]
+    if found is None or len(ids) != 1:
+        return None
+    return found.group(1), found.group(2), ids[0]
 
 
 def _scope_field(service: str, method: str) -> str | None:
@@ -151,7 +185,14 @@ def _build() -> dict[str, Rule]:
     for service, methods in PERMISSIONS.items():
         for method, permission in methods.items():
             full = f"{service}/{method}"
-            rules[full] = Rule(full, permission, _scope_field(service, method), full in OPEN, full in CLUSTER_MEMBERS)
+            rules[full] = Rule(
+                full,
+                permission,
+                _scope_field(service, method),
+                full in OPEN,
+                full in CLUSTER_MEMBERS,
+                _creates(service, method),
+            )
     return rules
 
 

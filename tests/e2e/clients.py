@@ -26,6 +26,7 @@ from harrow.v1 import (
     migration_pb2_grpc,
     operations_pb2_grpc,
     security_pb2_grpc,
+    storage_pb2_grpc,
     virtual_machine_pb2_grpc,
 )
 
@@ -36,6 +37,7 @@ _STUBS = {
     "IpPoolService": ip_pool_pb2_grpc.IpPoolServiceStub,
     "MigrationService": migration_pb2_grpc.MigrationServiceStub,
     "SecurityService": security_pb2_grpc.SecurityServiceStub,
+    "StorageService": storage_pb2_grpc.StorageServiceStub,
 }
 
 

@@ -38,12 +38,15 @@ class RestAbort(Exception):
 
 
 class RestCallContext:
-    __slots__ = ("_metadata", "_request", "deadline")
+    __slots__ = ("_metadata", "_request", "admitted", "deadline")
 
     def __init__(self, request: web.BaseRequest) -> None:
         self._request = request
         self._metadata: Metadata | None = None
         self.deadline = _deadline(request.headers.get(TIMEOUT_HEADER))
+        # Set by the guard once the caller may make the call: a stream's headers wait for it, so an
+        # authentication or authorization failure is always its HTTP status, never a line in a 200.
+        self.admitted = asyncio.Event()
 
     def invocation_metadata(self) -> Metadata:
         if self._metadata is None:

@@ -4,10 +4,11 @@ Endpoints are generic: each holds its rule's prebuilt `RequestBinding` and
 the bound servicer method, so serving a request is a regex match, a message
 build, one await and one JSON encode.
 
-Streams are NDJSON. Headers wait for the first message, for at most
-`HEADERS_GRACE` seconds: a call that fails at once (a bad filter, a too-old
-revision) still gets its proper HTTP status, while a quiet watch still
-answers promptly. After that, a failure is the final line `{"error": {...}}`.
+Streams are NDJSON. Headers wait until the guard admitted the call (so an
+authentication or authorization failure always gets its status), then for
+the first message for at most `HEADERS_GRACE` seconds: a call that fails at
+once (a bad filter, a too-old revision) still gets its proper HTTP status,
+while a quiet watch still answers promptly. After that, a failure is the final line `{"error": {...}}`.
 aiohttp does not cancel handlers when a client disconnects (unless the
 runner asks for it), so a stream also checks the connection while it waits.
 """
@@ -86,8 +87,13 @@ class StreamEndpoint(_RpcEndpoint):
             return error_response(error, self._name)
         messages = self._call(message, context)
         pending = asyncio.ensure_future(_next(messages))
+        admitted = asyncio.ensure_future(context.admitted.wait())
         try:
             try:
+                gate = asyncio.ensure_future(asyncio.wait({pending, admitted}, return_when=asyncio.FIRST_COMPLETED))
+                if not await _settle(gate, request, context.deadline, None):
+                    gate.cancel()
+                    return web.Response(status=499)  # the client went away before the call was admitted
                 await _settle(pending, request, context.deadline, HEADERS_GRACE)
                 if pending.done():
                     pending.result()
@@ -113,6 +119,7 @@ class StreamEndpoint(_RpcEndpoint):
                 pass  # The client went away; there is no one left to tell.
             return response
         finally:
+            admitted.cancel()
             pending.cancel()
             await asyncio.wait({pending})
             await messages.aclose()

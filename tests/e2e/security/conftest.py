@@ -12,10 +12,12 @@ import os
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import grpc
 import pytest
+from google.protobuf import descriptor_pool, symbol_database
 
 from server.app import Endpoints, Harrow
 from server.auth.bootstrap import bootstrap_admin
@@ -24,6 +26,41 @@ from tests.e2e.clients import GrpcApi, RestApi
 from tests.e2e.security.pki import Authority, Issued, subject
 
 Api = GrpcApi | RestApi
+
+
+class _Stub:
+    """Every method of one service of the contract, looked up in the descriptor pool when first called."""
+
+    def __init__(self, channel: grpc.aio.Channel, service: str):
+        self._channel = channel
+        self._service = descriptor_pool.Default().FindServiceByName(f"harrow.v1.{service}")
+
+    def __getattr__(self, method: str) -> Any:
+        descriptor = self._service.methods_by_name[method]
+        output = symbol_database.Default().GetSymbol(descriptor.output_type.full_name)
+        factory = self._channel.unary_stream if descriptor.server_streaming else self._channel.unary_unary
+        return factory(
+            f"/{self._service.full_name}/{method}",
+            request_serializer=lambda message: message.SerializeToString(),
+            response_deserializer=output.FromString,
+        )
+
+
+class _Stubs(dict[str, _Stub]):
+    def __init__(self, channel: grpc.aio.Channel):
+        super().__init__()
+        self._channel = channel
+
+    def __missing__(self, service: str) -> _Stub:
+        self[service] = stub = _Stub(self._channel, service)
+        return stub
+
+
+class ContractGrpcApi(GrpcApi):
+    """GrpcApi over every service in the contract, the ones added since tests/e2e/clients.py was written too."""
+
+    def __init__(self, channel: grpc.aio.Channel):
+        self._stubs = _Stubs(channel)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -68,7 +105,7 @@ class Secured:
             if token is not None:
                 credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
             async with grpc.aio.secure_channel(self.endpoints.grpc, credentials) as channel:
-                yield GrpcApi(channel)
+                yield ContractGrpcApi(channel)
         else:
             context = ssl.create_default_context(cafile=str(self.pki.ca.cert_file))
             if client is not None:

@@ -88,8 +88,35 @@ async def test_audit_records_who_did_what_and_how_it_ended(secure: Secured) -> N
         )
     records = [(r.method.split("/")[-1], r.resource, r.request_id, r.code) for r in reversed(listed.audit_records)]
     assert records == [
-        ("CreateVirtualMachine", TEAM, request_id, "OK"),
-        ("CreateVirtualMachine", OTHER, "", "PERMISSION_DENIED"),
+        ("CreateVirtualMachine", f"{TEAM}/virtualMachines/audited", request_id, "OK"),
+        ("CreateVirtualMachine", f"{OTHER}/virtualMachines/refused", "", "PERMISSION_DENIED"),
         ("StartVirtualMachine", f"{TEAM}/virtualMachines/web", "", "ABORTED"),
     ]
     assert all(r.time.seconds and r.peer for r in listed.audit_records)
+
+
+async def test_audit_names_what_a_create_made_even_without_a_parent(secure: Secured) -> None:
+    await build(secure)
+    async with secure.api("rest", secure.admin_token) as admin:
+        try:
+            await admin.call("ClusterService", "CreateCluster", cluster_pb2.CreateClusterRequest(cluster_id="Bad_ID"))
+        except ApiError as error:
+            assert error.code == "INVALID_ARGUMENT"
+        listed = await admin.call(
+            "SecurityService",
+            "ListAuditRecords",
+            sec_pb.ListAuditRecordsRequest(filter='method = "harrow.v1.SecurityService/CreatePrincipal"'),
+        )
+        clusters = await admin.call(
+            "SecurityService",
+            "ListAuditRecords",
+            sec_pb.ListAuditRecordsRequest(filter='method = "harrow.v1.ClusterService/CreateCluster"'),
+        )
+    assert sorted(r.resource for r in listed.audit_records) == [
+        "principals/cadmin",
+        "principals/netops",
+        "principals/operator",
+        "principals/outsider",
+        "principals/viewer",
+    ]
+    assert [(r.resource, r.code) for r in clusters.audit_records] == [("clusters/Bad_ID", "INVALID_ARGUMENT")]

@@ -37,3 +37,18 @@ def test_reads_never_mutate_and_lifecycle_verbs_are_operator_actions() -> None:
     assert RULES["harrow.v1.IpPoolService/ReleaseIpAddress"].permission is Permission.OPERATE
     assert RULES["harrow.v1.IpPoolService/UpdateIpPool"].permission is Permission.ADMIN
     assert RULES["harrow.v1.IpPoolService/UpdateIpPool"].scope_field == "ip_pool.name"
+
+
+def test_a_create_is_audited_under_the_name_it_makes_not_its_parent() -> None:
+    from harrow.v1 import security_pb2, virtual_machine_pb2
+
+    principal = RULES["harrow.v1.SecurityService/CreatePrincipal"]
+    assert principal.resource(security_pb2.CreatePrincipalRequest(principal_id="ci")) == ""  # scope: installation
+    assert principal.audited_resource(security_pb2.CreatePrincipalRequest(principal_id="ci")) == "principals/ci"
+    vm = RULES["harrow.v1.VirtualMachineService/CreateVirtualMachine"]
+    request = virtual_machine_pb2.CreateVirtualMachineRequest(parent="clusters/c/namespaces/n", virtual_machine_id="w")
+    assert vm.resource(request) == "clusters/c/namespaces/n"
+    assert vm.audited_resource(request) == "clusters/c/namespaces/n/virtualMachines/w"
+    start = RULES["harrow.v1.VirtualMachineService/StartVirtualMachine"]
+    name = "clusters/c/namespaces/n/virtualMachines/w"
+    assert start.audited_resource(virtual_machine_pb2.StartVirtualMachineRequest(name=name)) == name

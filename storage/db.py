@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from server.domain.errors import Unavailable
 from storage.migrate import async_url
@@ -56,9 +56,8 @@ class Database:
         self._snapshots = async_sessionmaker(
             self.engine.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False
         )
-        self._reads = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads = async_sessionmaker(self._autocommit, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -71,6 +70,12 @@ class Database:
         """A session for one read statement, in autocommit: no BEGIN/COMMIT round trips (Get calls)."""
         async with self._translate_outages(), self._reads() as session:
             yield session
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one Core read, in autocommit: no ORM session to build either (the Get hot path)."""
+        async with self._translate_outages(), self._autocommit.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

@@ -25,7 +25,7 @@ from server.domain.errors import InvalidArgument, NotFound
 from server.services import common
 from storage.db import Database
 from storage.models import ClusterRow, OperationRow, ResourceColumns
-from storage.repos import changes, idempotency
+from storage.repos import changes, idempotency, resources
 
 Row = TypeVar("Row", bound=ResourceColumns)
 Response = TypeVar("Response", bound=Message)
@@ -117,7 +117,7 @@ class Kind(Generic[Row]):
             operation.end_time = at
             operation.status_message = "the cluster already shows this"
             operation.response = common.any_to_json(self.to_proto(row))
-        session.add(operation)
+        await resources.insert_new(session, operation)
         return common.operation_to_proto(operation)
 
 
@@ -131,8 +131,22 @@ def done_operation(response: Message) -> operations_pb2.Operation:
 async def require_cluster(session: AsyncSession, cluster: str) -> None:
     query = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
     if (await session.execute(query)).first() is None:
-        raise NotFound(
-            f"cluster clusters/{cluster} does not exist",
-            reason="CLUSTER_NOT_FOUND",
-            metadata={"cluster": f"clusters/{cluster}"},
-        )
+        raise _cluster_not_found(cluster)
+
+
+async def name_taken(session: AsyncSession, cluster: str, model: type[ResourceColumns], name: str) -> bool:
+    """`require_cluster`, and whether a live `model` row is called `name`: one round trip for a create's checks."""
+    cluster_live = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
+    taken = select(model.uid).where(model.name == name, model.purged.is_(False))
+    has_cluster, exists = (await session.execute(select(cluster_live.exists(), taken.exists()))).one()
+    if not has_cluster:
+        raise _cluster_not_found(cluster)
+    return bool(exists)
+
+
+def _cluster_not_found(cluster: str) -> NotFound:
+    return NotFound(
+        f"cluster clusters/{cluster} does not exist",
+        reason="CLUSTER_NOT_FOUND",
+        metadata={"cluster": f"clusters/{cluster}"},
+    )

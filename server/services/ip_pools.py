@@ -5,7 +5,9 @@ concurrent shrink or delete waits, while allocations from the same pool do
 not wait for each other), a candidate address is inserted with ON CONFLICT
 DO NOTHING against the (cluster, address) primary key, and the ledger gets
 one event. A lost race just moves on to another candidate; a duplicate owner
-is impossible by construction, not by locking.
+is impossible by construction, not by locking. The pool and the owner's view
+are read in one statement, and each insert carries its ledger event with it
+(storage/repos/ip_allocations.py), so an allocation is five round trips.
 
 Pool changes take the cluster row FOR UPDATE, so two pools cannot be
 validated against each other's stale state (overlapping ranges, priorities).
@@ -23,8 +25,8 @@ from typing import Any
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, field_mask_pb2, json_format
 from harrow.v1 import ip_pool_pb2 as pb
-from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +46,7 @@ from server.services import common, intent
 from storage.db import Database
 from storage.filters import Column, to_sql
 from storage.models import ClusterRow, IpAllocationEventRow, IpAllocationRow, IpPoolRow
-from storage.repos import resources
+from storage.repos import ip_allocations, resources
 
 KIND = "IpPool"
 _WRITABLE = ("labels", "annotations", "spec")
@@ -120,19 +122,23 @@ POOL_KIND = intent.Kind[IpPoolRow](name=KIND, to_proto=to_proto, parent_of=lambd
 
 
 def _allocation(pool: IpPoolRow, row: IpAllocationRow, reason: str) -> pb.IpAllocation:
-    address = ipaddress.ip_address(str(row.address).split("/")[0])
+    return _allocated(pool, row.address, row.owner, row.allocate_time, reason)
+
+
+def _allocated(pool: IpPoolRow, value: Any, owner: str, since: datetime, reason: str) -> pb.IpAllocation:
+    address = ipaddress.ip_address(str(value).split("/")[0])
     ranges = [r for r in _ranges_of(pool.spec) if r.version == address.version and address in r.network]
     allocation = pb.IpAllocation(
         name=f"{pool.name}/allocations/{allocation_id(str(address))}",
         address=str(address),
-        owner=row.owner,
+        owner=owner,
         reason=reason,
     )
     if ranges:
         allocation.prefix_length = ranges[0].network.prefixlen
         if ranges[0].gateway is not None:
             allocation.gateway = str(ranges[0].address(ranges[0].gateway))
-    allocation.allocate_time.FromDatetime(row.allocate_time)
+    allocation.allocate_time.FromDatetime(since)
     return allocation
 
 
@@ -300,8 +306,11 @@ class IpPoolService:
         _check_owner(request.owner)
 
         async def work(session: AsyncSession, at: datetime) -> pb.IpAllocation:
-            pool = await usable_pool(session, request.pool)
-            return await allocate_in(session, pool, request.owner, request.address, request.request_id, at)
+            found = await ip_allocations.pool_and_view(session, request.pool, request.owner)
+            pool = _usable(found[0] if found is not None else None, request.pool)
+            return await allocate_in(
+                session, pool, request.owner, request.address, request.request_id, at, view=found and found[1]
+            )
 
         return await intent.idempotent(self._db, "AllocateIpAddress", request, pb.IpAllocation, work)
 
@@ -522,48 +531,52 @@ def _usage(ranges: Sequence[ipam.Range], used: int, last: ipam.Address | None) -
 
 
 async def allocate_in(
-    session: AsyncSession, pool: IpPoolRow, owner: str, requested: str, request_id: str, at: datetime
+    session: AsyncSession,
+    pool: IpPoolRow,
+    owner: str,
+    requested: str,
+    request_id: str,
+    at: datetime,
+    *,
+    view: ip_allocations.OwnerView | None = None,
 ) -> pb.IpAllocation:
-    """Allocate inside the caller's transaction (the pool held by `usable_pool`): existing, requested, sticky, next."""
-    held = (
-        await session.execute(
-            select(IpAllocationRow).where(IpAllocationRow.pool_uid == pool.uid, IpAllocationRow.owner == owner)
-        )
-    ).scalar_one_or_none()
+    """Allocate inside the caller's transaction (the pool held by `usable_pool`): existing, requested, sticky, next.
+
+    `view` is the owner's view when the caller read it with the pool (ip_allocations.pool_and_view)."""
+    if view is None:
+        view = await ip_allocations.owner_view(session, pool.uid, owner)
     wanted = _address_of_id(requested, "address") if requested else None
-    if held is not None:
-        if wanted is not None and str(wanted) != str(held.address):
+    if view.held is not None and view.held_since is not None:
+        if wanted is not None and wanted != view.held:
             raise AlreadyExists(
-                f"owner {owner!r} already holds {held.address} in {pool.name}; release it first",
+                f"owner {owner!r} already holds {view.held} in {pool.name}; release it first",
                 reason="OWNER_HOLDS_ADDRESS",
-                metadata={"address": str(held.address), "owner": owner},
+                metadata={"address": str(view.held), "owner": owner},
             )
-        return _allocation(pool, held, "EXISTING")
+        return _allocated(pool, view.held, owner, view.held_since, "EXISTING")
     ranges = _ranges_of(pool.spec)
+    claim = ip_allocations.Claim(pool, owner, request_id, at)
     if wanted is not None:
         if not ipam.holds(ranges, wanted):
             raise InvalidArgument.for_field(
                 "address", f"{wanted} is not an address {pool.name} hands out (outside its ranges, or its gateway)"
             )
-        row = await _try_insert(session, pool, wanted, owner, request_id, at)
-        if row is None:
+        if await ip_allocations.claim(session, claim, wanted) is None:
             holder = await _holder(session, pool.cluster, wanted)
             raise AlreadyExists(
                 f"{wanted} is held by {holder!r}",
                 reason="ADDRESS_TAKEN",
                 metadata={"address": str(wanted), "holder": holder},
             )
-        return _record(session, pool, row, "REQUESTED", request_id, at)
-    previous = await _previous_address(session, pool.uid, owner)
+        return _allocated(pool, wanted, owner, at, "REQUESTED")
+    previous = view.previous
     if previous is not None and ipam.holds(ranges, previous):
-        row = await _try_insert(session, pool, previous, owner, request_id, at)
-        if row is not None:
-            return _record(session, pool, row, "STICKY", request_id, at)
-    last = await _last_allocated(session, pool.uid)
-    for batch in ipam.candidate_batches(ranges, last, _BATCH):
-        row = await _insert_first_free(session, pool, batch, owner, request_id, at)
-        if row is not None:
-            return _record(session, pool, row, "NEXT_FREE", request_id, at)
+        if await ip_allocations.claim(session, claim, previous) is not None:
+            return _allocated(pool, previous, owner, at, "STICKY")
+    for batch in ipam.candidate_batches(ranges, view.last, _BATCH):
+        address = await ip_allocations.claim_first_free(session, claim, batch)
+        if address is not None:
+            return _allocated(pool, address, owner, at, "NEXT_FREE")
     raise ResourceExhausted(
         f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
     )
@@ -572,7 +585,10 @@ async def allocate_in(
 async def usable_pool(session: AsyncSession, name: str) -> IpPoolRow:
     """The pool, held FOR SHARE: allocations proceed side by side, a shrink or delete waits for them."""
     query = select(IpPoolRow).where(IpPoolRow.name == name, IpPoolRow.purged.is_(False))
-    row = (await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none()
+    return _usable((await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none(), name)
+
+
+def _usable(row: IpPoolRow | None, name: str) -> IpPoolRow:
     if row is None:
         raise _pool_not_found(name)
     if row.delete_time is not None:
@@ -722,74 +738,6 @@ def _event(
     )
 
 
-def _record(
-    session: AsyncSession, pool: IpPoolRow, row: IpAllocationRow, reason: str, request_id: str, at: datetime
-) -> pb.IpAllocation:
-    _event(session, pool, "ALLOCATE", row.address, row.owner, request_id, at)
-    return _allocation(pool, row, reason)
-
-
-async def _try_insert(
-    session: AsyncSession, pool: IpPoolRow, address: ipam.Address, owner: str, request_id: str, at: datetime
-) -> IpAllocationRow | None:
-    """Insert unless the address is taken (waiting out a transaction inserting the same address right now)."""
-    values = _allocation_values(pool, str(address), owner, request_id, at)
-    inserted = await session.execute(
-        insert(IpAllocationRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["cluster", "address"])
-        .returning(IpAllocationRow.address)
-    )
-    return IpAllocationRow(**values) if inserted.first() is not None else None
-
-
-# One round trip tries a whole batch: the first candidate that is neither allocated nor being inserted by
-# another transaction right now (a transaction-scoped try-lock on it, safe behind PgBouncer) is taken, so
-# racing allocators fan out over the free addresses instead of queueing behind each other's commits. The
-# primary key, not the lock, is what guarantees one owner per address.
-_FIRST_FREE = text(
-    """
-    INSERT INTO ip_allocations (cluster, address, pool_uid, owner, allocate_time, request_id)
-    SELECT :cluster, free.address, :pool_uid, :owner, :allocate_time, :request_id
-    FROM (
-        SELECT candidate.address
-        FROM unnest(CAST(:candidates AS inet[])) WITH ORDINALITY AS candidate(address, position)
-        WHERE NOT EXISTS (
-            SELECT 1 FROM ip_allocations taken WHERE taken.cluster = :cluster AND taken.address = candidate.address)
-        ORDER BY candidate.position
-        OFFSET 0  -- keeps the order: the try-lock below runs on free candidates first to last, up to one win
-    ) AS free
-    WHERE pg_try_advisory_xact_lock(hashtextextended(:cluster || '/' || host(free.address), 0))
-    LIMIT 1
-    ON CONFLICT DO NOTHING
-    RETURNING host(address)
-    """
-)
-
-
-async def _insert_first_free(
-    session: AsyncSession, pool: IpPoolRow, batch: list[ipam.Address], owner: str, request_id: str, at: datetime
-) -> IpAllocationRow | None:
-    values = _allocation_values(pool, "", owner, request_id, at)
-    parameters = {key: value for key, value in values.items() if key != "address"}
-    result = await session.execute(_FIRST_FREE, {**parameters, "candidates": [str(a) for a in batch]})
-    address = result.scalar_one_or_none()
-    if address is None:
-        return None
-    return IpAllocationRow(**{**values, "address": address})
-
-
-def _allocation_values(pool: IpPoolRow, address: str, owner: str, request_id: str, at: datetime) -> dict[str, Any]:
-    return {
-        "cluster": pool.cluster,
-        "address": address,
-        "pool_uid": pool.uid,
-        "owner": owner,
-        "allocate_time": at,
-        "request_id": request_id or None,
-    }
-
-
 async def _holder(session: AsyncSession, cluster: str, address: ipam.Address) -> str:
     owner = (
         await session.execute(
@@ -799,23 +747,6 @@ async def _holder(session: AsyncSession, cluster: str, address: ipam.Address) ->
         )
     ).scalar_one_or_none()
     return owner or "another owner"
-
-
-async def _previous_address(session: AsyncSession, pool_uid: uuid.UUID, owner: str) -> ipam.Address | None:
-    """The address this owner was last given in this pool (the sticky choice)."""
-    value = (
-        await session.execute(
-            select(IpAllocationEventRow.address)
-            .where(
-                IpAllocationEventRow.pool_uid == pool_uid,
-                IpAllocationEventRow.owner == owner,
-                IpAllocationEventRow.action == "ALLOCATE",
-            )
-            .order_by(IpAllocationEventRow.sequence.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return ipaddress.ip_address(str(value).split("/")[0]) if value is not None else None
 
 
 async def _last_allocated(session: AsyncSession, pool_uid: uuid.UUID) -> ipam.Address | None:

@@ -29,7 +29,7 @@ from server.domain.errors import AlreadyExists, FailedPrecondition, FieldViolati
 from server.domain.filter_match import evaluate
 from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
-from server.services import common, intent, ip_pools
+from server.services import common, intent, ip_pools, storage_checks
 from server.services.vm_validation import vm_violations
 from storage.changefeed import Bookmark, ChangeFeed
 from storage.db import Database
@@ -82,6 +82,9 @@ def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
     status.ip_addresses.extend(row.status.get("ip_addresses", []))
     for interface in row.status.get("interfaces", []):
         json_format.ParseDict(interface, status.interfaces.add())
+    for disk in row.status.get("disks", []):
+        json_format.ParseDict(disk, status.disks.add())
+    status.live_migration_blockers.extend(row.status.get("live_migration_blockers", []))
     if row.delete_time is None:
         run_strategy = row.spec.get("run_strategy", "HALTED")
         for action in vm_state.allowed_actions(row.state, run_strategy):
@@ -142,8 +145,7 @@ class VirtualMachineService:
 
     async def get(self, request: vm_pb.GetVirtualMachineRequest) -> vm_pb.VirtualMachine:
         name = parse_vm_name(request.name)
-        async with self._db.read() as session:
-            row = await resources.get_live(session, VirtualMachineRow, str(name))
+        row = await resources.read_live(self._db, VirtualMachineRow, str(name))
         if row is None:
             raise _not_found(name)
         return to_proto(row)
@@ -198,7 +200,9 @@ class VirtualMachineService:
         _check(request.virtual_machine)
 
         async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
-            return await self._insert(session, name, request.virtual_machine, request.request_id, at)
+            verdict = await storage_checks.check_vm(session, name.cluster, request.virtual_machine)
+            operation = await self._insert(session, name, request.virtual_machine, request.request_id, at)
+            return storage_checks.with_warnings(operation, verdict)
 
         if request.validate_only:
             return await self._preview(name, request.virtual_machine, must_exist=False)
@@ -254,9 +258,11 @@ class VirtualMachineService:
                 if not request.allow_missing:
                     raise _not_found(name)
                 _check(request.virtual_machine)
+                verdict = await storage_checks.check_vm(session, name.cluster, request.virtual_machine)
                 if request.validate_only:
-                    return intent.done_operation(request.virtual_machine)
-                return await self._insert(session, name, request.virtual_machine, request.request_id, at)
+                    return storage_checks.with_warnings(intent.done_operation(request.virtual_machine), verdict)
+                operation = await self._insert(session, name, request.virtual_machine, request.request_id, at)
+                return storage_checks.with_warnings(operation, verdict)
             common.check_etag(request.virtual_machine.etag, row.etag, str(name), "virtual_machine.etag")
             if row.delete_time is not None:
                 raise _deleting(name)
@@ -266,16 +272,18 @@ class VirtualMachineService:
                 request.virtual_machine, merged, replace_message_field=True, replace_repeated_field=True
             )
             _check(merged)
+            verdict = await storage_checks.check_vm(session, name.cluster, merged)
             pools = await _pools_of(session, name, merged, "virtual_machine")
             if request.validate_only:
-                return intent.done_operation(merged)
+                return storage_checks.with_warnings(intent.done_operation(merged), verdict)
             spec = _spec_json(merged.spec)
             labels, annotations = dict(merged.labels), dict(merged.annotations)
             if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
                 await _hold_addresses(session, name, pools, request.request_id, at, replacing=True)
                 row.spec, row.labels, row.annotations = spec, labels, annotations
                 await VM_KIND.bump(session, row, "MODIFIED", at)
-            return await VM_KIND.operation(session, row, "update", request.request_id, at)
+            operation = await VM_KIND.operation(session, row, "update", request.request_id, at)
+            return storage_checks.with_warnings(operation, verdict)
 
         return await intent.idempotent(
             self._db, "UpdateVirtualMachine", request, operations_pb2.Operation, work, dry_run=request.validate_only
@@ -352,8 +360,7 @@ class VirtualMachineService:
     async def _insert(
         self, session: AsyncSession, name: VirtualMachineName, vm: vm_pb.VirtualMachine, request_id: str, at: datetime
     ) -> operations_pb2.Operation:
-        await intent.require_cluster(session, name.cluster)
-        if await resources.get_live(session, VirtualMachineRow, str(name)) is not None:
+        if await intent.name_taken(session, name.cluster, VirtualMachineRow, str(name)):
             raise _exists(name)
         pools = await _pools_of(session, name, vm, "virtual_machine")
         await _hold_addresses(session, name, pools, request_id, at, replacing=False)
@@ -378,9 +385,8 @@ class VirtualMachineService:
             delete_time=None,
             purged=False,
         )
-        session.add(row)
         try:
-            await session.flush()
+            await resources.insert_new(session, row)
         except IntegrityError as error:  # a concurrent create of the same name won
             raise _exists(name) from error
         await VM_KIND.record(session, row, "ADDED", at)
@@ -393,12 +399,13 @@ class VirtualMachineService:
             await intent.require_cluster(session, name.cluster)
             exists = await resources.get_live(session, VirtualMachineRow, str(name)) is not None
             await _pools_of(session, name, vm, "virtual_machine")
+            verdict = await storage_checks.check_vm(session, name.cluster, vm)
         if exists and not must_exist:
             raise _exists(name)
         preview = _VM()
         preview.CopyFrom(vm)
         preview.name = str(name)
-        return intent.done_operation(preview)
+        return storage_checks.with_warnings(intent.done_operation(preview), verdict)
 
 
 async def _pools_of(

@@ -217,3 +217,22 @@ async def test_the_ledger_answers_who_had_an_address(api) -> None:
         )
     )
     assert "filter" in bad.violations
+
+
+async def test_the_ledger_records_each_allocation_once_with_its_request_id_and_nothing_refused(api) -> None:
+    """The allocation and its ledger event are written by one statement: a refused or repeated request adds no event."""
+    await create_pool(api, "lan", pb.IpRange(subnet="10.0.0.0/24"))
+    request_id = "5f0c3f4e-8a1b-4c55-9d0e-2b7a6c1d9e01"
+    request = pb.AllocateIpAddressRequest(pool=pool_name("lan"), owner="a", address="10.0.0.7", request_id=request_id)
+    assert (await api.call(IP, "AllocateIpAddress", request)).reason == "REQUESTED"
+    assert (await api.call(IP, "AllocateIpAddress", request)).address == "10.0.0.7"  # the retry's first answer
+    taken = await failure(allocate(api, "lan", "b", address="10.0.0.7"))
+    assert (taken.reason, taken.metadata["holder"]) == ("ADDRESS_TAKEN", "a")
+    assert (await allocate(api, "lan", "a")).reason == "EXISTING"
+    assert (await allocate(api, "lan", "b")).address == "10.0.0.8"
+    events = await api.call(IP, "ListIpAllocationEvents", pb.ListIpAllocationEventsRequest(parent=pool_name("lan")))
+    assert [(e.action, e.owner, e.address, e.request_id) for e in events.events] == [
+        ("POOL_CREATE", "", "", ""),
+        ("ALLOCATE", "a", "10.0.0.7", request_id),
+        ("ALLOCATE", "b", "10.0.0.8", ""),
+    ]

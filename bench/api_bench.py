@@ -22,7 +22,7 @@ from harrow.v1 import virtual_machine_pb2 as vm_pb
 from harrow.v1 import virtual_machine_pb2_grpc
 
 from bench.baselines import GRPC_METHOD
-from bench.harness import harrow_process, pgbench_inserts, postgres, save
+from bench.harness import harrow_process, pgbench_inserts, postgres, save, wait_for_port
 from bench.load import Figures, closed_loop
 from storage.embedded import free_port
 
@@ -69,7 +69,7 @@ async def baseline(kind: str, payload: bytes) -> AsyncIterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        await asyncio.sleep(1.0)
+        await wait_for_port(port)
         yield port
     finally:
         process.terminate()

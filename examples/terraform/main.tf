@@ -1,5 +1,5 @@
-# A VM, an IP pool with an address held for a load balancer, and a migration policy, on `make up`'s
-# simulated Harvester cluster. See README.md here for the steps.
+# A VM, an IP pool with an address held for a load balancer, a migration policy and a storage profile
+# override, on `make up`'s simulated Harvester cluster. See README.md here for the steps.
 
 terraform {
   required_providers {
@@ -67,8 +67,18 @@ resource "harrow_migration_policy" "frontend" {
   selectors {
     virtual_machine_instance_selector = { tier = "frontend" }
   }
-  # Harrow does not apply migration policies to the cluster yet, so their Operations do not finish.
-  wait_for_cluster = false
+}
+
+# What the default StorageClass's volumes can do (live migration needs ReadWriteMany).
+data "harrow_storage_class" "default" {
+  name = "harvester-longhorn"
+}
+
+# The nfs class's profile exists already (CDI keeps one per StorageClass): this sets its overrides,
+# and destroy clears them again. A 20% filesystem overhead leaves room for small images.
+resource "harrow_storage_profile" "nfs" {
+  storage_class       = "nfs"
+  filesystem_overhead = "0.2"
 }
 
 output "cluster_versions" {
@@ -81,6 +91,18 @@ output "web" {
     node  = harrow_virtual_machine.web.node
     ips   = harrow_virtual_machine.web.ip_addresses
   }
+}
+
+output "default_storage" {
+  value = {
+    provisioner    = data.harrow_storage_class.default.provisioner
+    live_migration = data.harrow_storage_class.default.capabilities.live_migration && data.harrow_storage_class.default.read_write_many
+    modes          = data.harrow_storage_class.default.claim_property_sets
+  }
+}
+
+output "nfs_overhead" {
+  value = "${harrow_storage_profile.nfs.effective_filesystem_overhead} (${harrow_storage_profile.nfs.filesystem_overhead_source})"
 }
 
 output "lb_address" {

@@ -1,4 +1,5 @@
-"""Data sources: read-only views for wiring configurations together (a cluster's versions, a pool's usage)."""
+"""Data sources: read-only views for wiring configurations together (a cluster's versions, a pool's usage,
+a StorageClass's capabilities)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from tf.iface import Config, DataSource, ReadDataContext, State
 from tf.schema import Attribute, Schema
-from tf.types import List, Map, Number, String
+from tf.types import Bool, List, Map, Number, String
 
 from terraform_provider_harrow.api import ApiError
 from terraform_provider_harrow.mapping import from_json
 from terraform_provider_harrow.resources.ip_pool import RANGE, SELECTOR
+from terraform_provider_harrow.resources.storage_profile import CAPABILITIES, CLAIM_SET, capabilities, claim_sets
 from terraform_provider_harrow.schema import Object, computed, required
 
 if TYPE_CHECKING:
@@ -123,4 +125,68 @@ class IpPool(_HarrowDataSource):
         }
 
 
-DATA_SOURCES = [Cluster, IpPool]
+class StorageClass(_HarrowDataSource):
+    """harrow_storage_class: a StorageClass as Harrow observes it, with what its volumes can do, e.g. to pick a
+    class whose disks can live-migrate before writing a VM."""
+
+    @classmethod
+    def get_name(cls) -> str:
+        return "storage_class"
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return Schema(
+            attributes=[
+                _CLUSTER,
+                required("name", String(), 'The StorageClass\'s name ("harvester-longhorn").'),
+                computed("id", String(), "The Harrow resource name, clusters/{c}/storageClasses/{class}."),
+                computed("provisioner", String(), "The CSI driver that provisions its volumes."),
+                computed("parameters", Map(String()), "The StorageClass parameters."),
+                computed("default_class", Bool(), "It is the cluster's default StorageClass."),
+                computed("reclaim_policy", String(), "Delete or Retain."),
+                computed("volume_binding_mode", String(), "Immediate or WaitForFirstConsumer."),
+                computed("allow_volume_expansion", Bool(), "Its volumes can grow."),
+                computed("profile", String(), "Its storage profile's name, clusters/{c}/storageProfiles/{class}."),
+                computed("profile_state", String(), "READY, UNRECOGNIZED (volumes must name access modes) or PENDING."),
+                computed("claim_property_sets", List(CLAIM_SET), "The access and volume modes CDI uses, first first."),
+                computed("claim_property_sets_source", String(), "SPEC (overrides), CDI_DEFAULTS or NONE."),
+                computed(
+                    "read_write_many", Bool(), "Some set offers ReadWriteMany (KubeVirt live migration needs it)."
+                ),
+                computed("clone_strategy", String(), "How CDI clones its volumes."),
+                computed("filesystem_overhead", String(), 'Fraction of Filesystem-mode volumes kept free ("0.06").'),
+                computed("capabilities", CAPABILITIES, "What its CSI driver can do (Harrow's capability table)."),
+            ]
+        )
+
+    def read(self, ctx: ReadDataContext, config: Config) -> State | None:
+        cluster = config.get("cluster") or "local"
+        found = self._get(ctx, f"clusters/{cluster}/storageClasses/{config['name']}")
+        if found is None:
+            return None
+        profile = found.get("profile", {})
+        status = profile.get("status", {})
+        return {
+            "cluster": cluster,
+            "name": config["name"],
+            "id": found["name"],
+            "provisioner": found.get("provisioner", ""),
+            "parameters": found.get("parameters", {}),
+            "default_class": bool(found.get("defaultClass", False)),
+            "reclaim_policy": found.get("reclaimPolicy", ""),
+            "volume_binding_mode": found.get("volumeBindingMode", ""),
+            "allow_volume_expansion": bool(found.get("allowVolumeExpansion", False)),
+            "profile": profile.get("name", ""),
+            "profile_state": profile.get("state", "STATE_UNSPECIFIED"),
+            "claim_property_sets": claim_sets(status.get("claimPropertySets")),
+            "claim_property_sets_source": status.get(
+                "claimPropertySetsSource", "CLAIM_PROPERTY_SETS_SOURCE_UNSPECIFIED"
+            ),
+            "read_write_many": bool(status.get("readWriteMany", False)),
+            "clone_strategy": status.get("cloneStrategy", "CLONE_STRATEGY_UNSPECIFIED"),
+            "filesystem_overhead": status.get("filesystemOverhead", {}).get("effective", ""),
+            "capabilities": capabilities(found.get("capabilities")),
+        }
+
+
+DATA_SOURCES = [Cluster, IpPool, StorageClass]

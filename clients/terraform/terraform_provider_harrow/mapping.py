@@ -29,6 +29,7 @@ _JSON_NAMES = {
     "range": "ranges",
     "scope": "scopes",
     "completion_timeout_per_gib": "completionTimeoutPerGiB",
+    "claim_property_set": "claimPropertySets",
 }
 
 

@@ -76,6 +76,8 @@ class Rbac:
         self._tokens: dict[str, tuple[str, str, str]] = {}
         # The newest refusals, newest last: what a test prints when something was forbidden.
         self.denials: deque[str] = deque(maxlen=200)
+        # Every distinct request a service account was allowed: what a least-privilege check compares against.
+        self.granted: set[Attributes] = set()
 
     def authenticate(self, authorization: str | None) -> User | None:
         token = (authorization or "").removeprefix("Bearer ")
@@ -106,7 +108,10 @@ class Rbac:
 
     def authorize(self, user: User, request: Attributes) -> None:
         """Return if a bound rule allows the request; otherwise the apiserver's 403, word for word."""
-        if user.admin or any(_allows(rule, request) for rule in self._rules(user, request.namespace)):
+        if user.admin:
+            return
+        if allows(self._rules(user, request.namespace), request):
+            self.granted.add(request)
             return
         what = f"{request.resource}.{request.group}" if request.group else request.resource
         if request.name:
@@ -149,6 +154,11 @@ def _binds(binding: Obj, user: User, namespace: str) -> bool:
         elif (kind == "User" and name == user.name) or (kind == "Group" and name in user.groups):
             return True
     return False
+
+
+def allows(rules: list[Obj], request: Attributes) -> bool:
+    """Whether any of `rules` (a Role's or ClusterRole's) permits the request."""
+    return any(_allows(rule, request) for rule in rules)
 
 
 def _allows(rule: Obj, request: Attributes) -> bool:

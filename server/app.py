@@ -27,6 +27,7 @@ from server.api.grpc.servicers import (
     MigrationServicer,
     OperationServicer,
     SecurityServicer,
+    StorageServicer,
     VirtualMachineServicer,
 )
 from server.api.rest import build_rest_app
@@ -42,6 +43,7 @@ from server.services.ip_pools import IpPoolService
 from server.services.migrations import MigrationService
 from server.services.operations import OperationService
 from server.services.security import SecurityService
+from server.services.storage_profiles import StorageService
 from server.services.virtual_machines import VirtualMachineService
 from storage.changefeed import ChangeFeed
 from storage.db import Database
@@ -77,6 +79,7 @@ class Harrow:
             "harrow.v1.IpPoolService": IpPoolServicer(IpPoolService(self.db)),
             "harrow.v1.MigrationService": MigrationServicer(MigrationService(self.db)),
             "harrow.v1.SecurityService": SecurityServicer(SecurityService(self.db)),
+            "harrow.v1.StorageService": StorageServicer(StorageService(self.db)),
         }
         guard = Guard(self.db, authenticate_calls=settings.auth.authenticate, limits=settings.auth.limits)
         self.servicers = guard_servicers(servicers, guard)

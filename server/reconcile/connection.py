@@ -31,12 +31,17 @@ OnEvent = Callable[[str, str, str, Obj], None]
 
 @dataclass(frozen=True)
 class Watched:
-    """A kind of cluster object a worker manages; `optional` kinds may be missing from a cluster."""
+    """A kind of cluster object a worker manages; `optional` kinds may be missing from a cluster.
+
+    `labelled=False` watches every object of the kind, not only Harrow's: for kinds Harrow observes
+    rather than creates (StorageClasses, CDI StorageProfiles).
+    """
 
     group: str
     version: str
     plural: str
     optional: bool = False
+    labelled: bool = True
 
 
 class ClusterConnection:
@@ -83,7 +88,7 @@ class ClusterConnection:
                     group=what.group,
                     version=what.version,
                     plural=what.plural,
-                    label_selector=SELECTOR,
+                    label_selector=SELECTOR if what.labelled else "",
                     on_event=_forward(on_event, cluster, what.plural),
                     watch_seconds=watch_seconds,
                 )

@@ -30,9 +30,12 @@ from server.auth.secret_box import SecretBox
 from server.config import ReconcileConfig
 from server.reconcile.connection import ClusterConnection
 from server.reconcile.metrics import Metrics
+from server.reconcile.migration_config_worker import MigrationConfigWorker
+from server.reconcile.migration_policy_worker import MigrationPolicyWorker
+from server.reconcile.migration_worker import MigrationWorker
 from server.reconcile.observe import set_condition
 from server.reconcile.pool_worker import PoolWorker
-from server.reconcile.translate import UID_LABEL
+from server.reconcile.storage_worker import StorageWorker
 from server.reconcile.vm_worker import VmWorker
 from server.reconcile.worker import KindWorker
 from server.services import common
@@ -69,7 +72,15 @@ class Reconciler:
         self.pools = PoolWorker(db, settings, self.owner, self.metrics)
         # Pools first: they are few and cheap, and a burst of VMs must not starve their mirrors.
         self.workers: dict[str, Worker] = {
-            worker.kind: worker for worker in (self.pools, VmWorker(db, settings, self.owner, self.metrics))
+            worker.kind: worker
+            for worker in (
+                self.pools,
+                StorageWorker(db, settings, self.owner, self.metrics),
+                MigrationConfigWorker(db, settings, self.owner, self.metrics),
+                MigrationPolicyWorker(db, settings, self.owner, self.metrics),
+                VmWorker(db, settings, self.owner, self.metrics),
+                MigrationWorker(db, settings, self.owner, self.metrics),
+            )
         }
         self._by_plural = {what.plural: worker for worker in self.workers.values() for what in worker.watched}
         self.connections: dict[str, ClusterConnection] = {}
@@ -131,13 +142,12 @@ class Reconciler:
         self._wake_clusters.set()
 
     def _on_cluster_event(self, cluster: str, plural: str, event: str, obj: Obj) -> None:
-        label = ((obj.get("metadata") or {}).get("labels") or {}).get(UID_LABEL)
         worker = self._by_plural.get(plural)
-        if not label or worker is None:
+        key = worker.dirty_key(cluster, obj) if worker is not None else None
+        if worker is None or key is None:
             return
-        with contextlib.suppress(ValueError):
-            self._dirty[(worker.kind, uuid.UUID(label))] = cluster
-            self._wake_observer.set()
+        self._dirty[(worker.kind, key)] = cluster
+        self._wake_observer.set()
 
     # --- clusters -------------------------------------------------------------------------------
 
@@ -237,7 +247,7 @@ class Reconciler:
     async def _mark_all_dirty(self, cluster: str) -> None:
         async with self._db.transaction() as session:
             for kind, worker in self.workers.items():
-                for uid in await work.live_uids(session, worker.table, cluster):
+                for uid in await worker.all_keys(session, cluster):
                     self._dirty[(kind, uid)] = cluster
         self._wake_observer.set()
 

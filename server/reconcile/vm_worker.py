@@ -38,7 +38,8 @@ from server.reconcile.translate import (
 )
 from server.reconcile.translate_network import NicAddress, interface_macs
 from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting, api_message
-from server.services import ip_pools
+from server.services import ip_pools, storage_checks
+from server.services.storage_checks import STATUS_KEYS as STORAGE_KEYS
 from server.services.virtual_machines import ADOPTING, KIND, nic_owner, to_proto
 from storage.db import Database
 from storage.models import OperationRow, VirtualMachineRow
@@ -56,6 +57,7 @@ def intent_of(row: VirtualMachineRow, addresses: dict[str, NicAddress]) -> Inten
         generation=row.generation,
         spec=row.spec,
         addresses=addresses,
+        labels=dict(row.labels),
     )
 
 
@@ -289,7 +291,7 @@ class VmWorker(KindWorker[VirtualMachineRow]):
                 raise
 
     async def applied(self, session: AsyncSession, row: VirtualMachineRow, outcome: Outcome, at: datetime) -> bool:
-        """Show the static addresses just written into the cluster VM, with the MACs that carry them."""
+        """Show the static addresses just written into the cluster VM (with their MACs) and the disks' storage."""
         if not isinstance(outcome, VmOutcome):
             return False
         if outcome.adopted is not None:
@@ -308,9 +310,10 @@ class VmWorker(KindWorker[VirtualMachineRow]):
                 if address.gateway:
                     item["gateway"] = address.gateway
             interfaces.append(item)
-        status = {key: value for key, value in row.status.items() if key != "interfaces"}
+        status = {key: value for key, value in row.status.items() if key not in ("interfaces", *STORAGE_KEYS)}
         if interfaces:
             status["interfaces"] = interfaces
+        status.update(storage_checks.status_of(await storage_checks.judge(session, row.cluster, row.spec)))
         if status == row.status:
             return False
         row.status = status
@@ -345,7 +348,7 @@ class VmWorker(KindWorker[VirtualMachineRow]):
         before = (row.state, row.status, row.conditions, row.observed_generation)
         row.state = seen.state
         if vm is not None:
-            kept = {key: row.status[key] for key in ("interfaces",) if key in row.status}
+            kept = {key: row.status[key] for key in ("interfaces", *STORAGE_KEYS) if key in row.status}
             row.status = {**seen.status, **kept}
         row.conditions = seen.conditions
         row.observed_generation = min(seen.observed_generation, row.generation)

@@ -37,6 +37,7 @@ from server.config import ReconcileConfig
 from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
+from server.reconcile.translate import UID_LABEL
 from server.services import common, intent
 from storage.db import Database
 from storage.models import OperationRow, ResourceColumns
@@ -109,6 +110,18 @@ class KindWorker(ABC, Generic[Row]):
     @abstractmethod
     def needs_worker(self, row: Row, connection: ClusterConnection) -> bool:
         """Whether the cached cluster objects show something only a claimed worker can fix."""
+
+    def dirty_key(self, cluster: str, obj: Obj) -> uuid.UUID | None:
+        """The row a cluster object's change concerns: the one whose uid the object's label carries."""
+        label = ((obj.get("metadata") or {}).get("labels") or {}).get(UID_LABEL)
+        try:
+            return uuid.UUID(label) if label else None
+        except ValueError:
+            return None
+
+    async def all_keys(self, session: AsyncSession, cluster: str) -> list[uuid.UUID]:
+        """What to observe when a cluster (re)connects: every live row of the kind there."""
+        return await work.live_uids(session, self.table, cluster)
 
     def due(self, now: datetime) -> ColumnElement[bool] | None:
         """A kind's own reason, beyond generation and next_attempt_at, for a row to be claimed."""

@@ -18,6 +18,7 @@ from harrow.v1 import (
     migration_pb2_grpc,
     operations_pb2_grpc,
     security_pb2_grpc,
+    storage_pb2_grpc,
     virtual_machine_pb2_grpc,
 )
 
@@ -35,6 +36,7 @@ _REGISTER: dict[str, Callable[[Any, grpc.aio.Server], None]] = {
     "harrow.v1.IpPoolService": ip_pool_pb2_grpc.add_IpPoolServiceServicer_to_server,
     "harrow.v1.MigrationService": migration_pb2_grpc.add_MigrationServiceServicer_to_server,
     "harrow.v1.SecurityService": security_pb2_grpc.add_SecurityServiceServicer_to_server,
+    "harrow.v1.StorageService": storage_pb2_grpc.add_StorageServiceServicer_to_server,
 }
 
 

@@ -18,11 +18,13 @@ from harrow.v1 import (
     migration_pb2_grpc,
     operations_pb2_grpc,
     security_pb2_grpc,
+    storage_pb2_grpc,
     virtual_machine_pb2_grpc,
 )
 from harrow.v1 import ip_pool_pb2 as ip_pb
 from harrow.v1 import migration_pb2 as mig_pb
 from harrow.v1 import security_pb2 as sec_pb
+from harrow.v1 import storage_pb2 as st_pb
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
 from server.auth import context as auth
@@ -31,6 +33,7 @@ from server.services.ip_pools import IpPoolService
 from server.services.migrations import MigrationService
 from server.services.operations import OperationService
 from server.services.security import SecurityService
+from server.services.storage_profiles import StorageService
 from server.services.virtual_machines import VirtualMachineService
 
 Context = object
@@ -263,6 +266,9 @@ class MigrationServicer(migration_pb2_grpc.MigrationServiceServicer):
     ) -> operations_pb2.Operation:
         return await self._service.cancel_migration(request)
 
+    async def EvacuateNode(self, request: mig_pb.EvacuateNodeRequest, context: Context) -> operations_pb2.Operation:
+        return await self._service.evacuate_node(request)
+
 
 class SecurityServicer(security_pb2_grpc.SecurityServiceServicer):
     def __init__(self, service: SecurityService):
@@ -301,3 +307,36 @@ class SecurityServicer(security_pb2_grpc.SecurityServiceServicer):
         self, request: sec_pb.ListAuditRecordsRequest, context: Context
     ) -> sec_pb.ListAuditRecordsResponse:
         return await self._service.list_audit_records(request)
+
+
+class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
+    def __init__(self, service: StorageService):
+        self._service = service
+
+    async def GetStorageProfile(
+        self, request: st_pb.GetStorageProfileRequest, context: Context
+    ) -> st_pb.StorageProfile:
+        return await self._service.get_profile(request)
+
+    async def ListStorageProfiles(
+        self, request: st_pb.ListStorageProfilesRequest, context: Context
+    ) -> st_pb.ListStorageProfilesResponse:
+        return await self._service.list_profiles(request)
+
+    async def UpdateStorageProfile(
+        self, request: st_pb.UpdateStorageProfileRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.update_profile(request)
+
+    async def ListStorageCapabilities(
+        self, request: st_pb.ListStorageCapabilitiesRequest, context: Context
+    ) -> st_pb.ListStorageCapabilitiesResponse:
+        return await self._service.list_capabilities(request)
+
+    async def GetStorageClass(self, request: st_pb.GetStorageClassRequest, context: Context) -> st_pb.StorageClass:
+        return await self._service.get_class(request)
+
+    async def ListStorageClasses(
+        self, request: st_pb.ListStorageClassesRequest, context: Context
+    ) -> st_pb.ListStorageClassesResponse:
+        return await self._service.list_classes(request)

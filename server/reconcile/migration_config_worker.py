@@ -217,11 +217,7 @@ class MigrationConfigWorker(KindWorker[MigrationConfigRow]):
         connection: ClusterConnection | None,
         at: datetime,
     ) -> bool:
-        for operation in operations:
-            if row.observed_generation >= operation.target_generation:
-                self.finish(operation, row, at, "the cluster's migration configuration shows this", failed=False)
-            elif at - operation.create_time > self._deadline:
-                self.finish(operation, row, at, "the cluster never took this configuration", failed=True)
+        self.settle_operations(row, operations, at, "migration configuration")
         return False
 
     def needs_worker(self, row: MigrationConfigRow, connection: ClusterConnection) -> bool:

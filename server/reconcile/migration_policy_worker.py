@@ -176,13 +176,7 @@ class MigrationPolicyWorker(KindWorker[MigrationPolicyRow]):
             condition["reason"] = "Missing"
         row.conditions = set_condition(row.conditions, condition, at)
         row.observed_generation = max(row.observed_generation, min(shown, row.generation))
-        for operation in operations:
-            if operation.verb == "delete":
-                continue
-            if row.observed_generation >= operation.target_generation:
-                self.finish(operation, row, at, "the cluster's MigrationPolicy shows this", failed=False)
-            elif at - operation.create_time > self._deadline:
-                self.finish(operation, row, at, "the cluster's MigrationPolicy never showed this", failed=True)
+        self.settle_operations(row, operations, at, "MigrationPolicy")
         return before != (row.conditions, row.observed_generation)
 
     def needs_worker(self, row: MigrationPolicyRow, connection: ClusterConnection) -> bool:

@@ -204,13 +204,7 @@ class PoolWorker(KindWorker[IpPoolRow]):
                 mirrored["reason"] = "Missing"
         row.conditions = set_condition(row.conditions, mirrored, at)
         row.observed_generation = max(row.observed_generation, min(shown, row.generation))
-        for operation in operations:
-            if operation.verb == "delete":
-                continue
-            if row.observed_generation >= operation.target_generation:
-                self.finish(operation, row, at, "the cluster's IPPool shows this", failed=False)
-            elif at - operation.create_time > self._deadline:
-                self.finish(operation, row, at, "the cluster's IPPool never showed this generation", failed=True)
+        self.settle_operations(row, operations, at, "IPPool")
         return before != (row.conditions, row.observed_generation)
 
     def needs_worker(self, row: IpPoolRow, connection: ClusterConnection) -> bool:

@@ -201,11 +201,7 @@ class StorageWorker(KindWorker[StorageProfileRow]):
             row.conditions = set_condition(row.conditions, recognized, at)
         if self._shows(row, view, connection):
             row.observed_generation = max(row.observed_generation, row.generation)
-        for operation in operations:
-            if row.observed_generation >= operation.target_generation:
-                self.finish(operation, row, at, "the cluster's StorageProfile shows this", failed=False)
-            elif at - operation.create_time > self._deadline:
-                self.finish(operation, row, at, "the cluster's StorageProfile never showed this", failed=True)
+        self.settle_operations(row, operations, at, "StorageProfile")
         return before != (row.state, row.status, row.observed, row.conditions, row.observed_generation)
 
     @staticmethod

@@ -293,6 +293,18 @@ class KindWorker(ABC, Generic[Row]):
             for row in changed:
                 await self.record(session, row, "MODIFIED", at)
 
+    def settle_operations(self, row: Row, operations: list[OperationRow], at: datetime, what: str) -> None:
+        """Finish the Operations the cluster's `what` now shows (by generation), and those past the deadline.
+
+        Deletes are left alone: they finish when the object is gone and the row is purged."""
+        for operation in operations:
+            if operation.verb == "delete":
+                continue
+            if row.observed_generation >= operation.target_generation:
+                self.finish(operation, row, at, f"the cluster's {what} shows this", failed=False)
+            elif at - operation.create_time > self._deadline:
+                self.finish(operation, row, at, f"the cluster's {what} never showed this", failed=True)
+
     def finish(self, operation: OperationRow, row: Row, at: datetime, message: str, *, failed: bool) -> None:
         """Finish an Operation with the resource as it is now, or with DEADLINE_EXCEEDED."""
         if failed:

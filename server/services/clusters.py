@@ -140,7 +140,7 @@ class ClusterService:
 
     async def update(self, request: cluster_pb2.UpdateClusterRequest) -> cluster_pb2.Cluster:
         name = f"clusters/{parse_cluster_name(request.cluster.name, 'cluster.name')}"
-        paths = _update_paths(request)
+        paths = common.update_paths(request.update_mask.paths, request.cluster, _WRITABLE)
         if "kubeconfig" in paths:
             _check_kubeconfig(request.cluster.kubeconfig, "cluster.kubeconfig")
         async with self._db.transaction() as session:
@@ -200,20 +200,6 @@ class ClusterService:
             row.kubeconfig = None
             await _record(session, row, "DELETED", at)
         return empty_pb2.Empty()
-
-
-def _update_paths(request: cluster_pb2.UpdateClusterRequest) -> list[str]:
-    paths = list(request.update_mask.paths)
-    if not paths or paths == ["*"]:
-        return (
-            [f.name for f, _ in request.cluster.ListFields() if f.name in _WRITABLE] if not paths else list(_WRITABLE)
-        )
-    for path in paths:
-        if path.split(".")[0] not in _WRITABLE:
-            raise InvalidArgument.for_field(
-                "update_mask", f'"{path}" cannot be updated; writable: {", ".join(_WRITABLE)}'
-            )
-    return paths
 
 
 def _exists(name: str) -> AlreadyExists:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from google.longrunning import operations_pb2
-from google.protobuf import any_pb2, json_format
+from google.protobuf import any_pb2, field_mask_pb2, json_format
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 from harrow.v1 import common_pb2
@@ -125,3 +127,24 @@ def fill_resource_fields(message: Message, row: ResourceColumns) -> None:
         resource.delete_time.FromDatetime(row.delete_time)
     for condition in row.conditions:
         json_format.ParseDict(condition, resource.conditions.add())
+
+
+def update_paths(mask: Sequence[str], resource: Message, writable: Sequence[str]) -> list[str]:
+    """AIP-134: the mask's paths; `*` is everything writable; no mask is every populated writable field."""
+    paths = list(mask)
+    if not paths:
+        return [field.name for field, _ in resource.ListFields() if field.name in writable]
+    if "*" in paths:
+        if len(paths) > 1:
+            raise InvalidArgument.for_field("update_mask", '"*" cannot be combined with other paths')
+        return list(writable)
+    descriptor = cast(Descriptor, resource.DESCRIPTOR)
+    type_name = descriptor.name
+    for path in paths:
+        top = path.split(".")[0]
+        if top not in writable:
+            why = "is output only" if top in descriptor.fields_by_name else f"is not a field of {type_name}"
+            raise InvalidArgument.for_field("update_mask", f'"{path}" {why}; writable: {", ".join(writable)}')
+        if not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(descriptor):
+            raise InvalidArgument.for_field("update_mask", f'"{path}" is not a field of {type_name}')
+    return paths

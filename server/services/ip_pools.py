@@ -218,7 +218,7 @@ class IpPoolService:
     async def update_pool(self, request: pb.UpdateIpPoolRequest) -> operations_pb2.Operation:
         cluster, _ = parse_pool_name(request.ip_pool.name, "ip_pool.name")
         name = request.ip_pool.name
-        paths = _update_paths(request)
+        paths = common.update_paths(request.update_mask.paths, request.ip_pool, _WRITABLE)
 
         async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
             await self._lock_cluster(session, cluster)
@@ -691,22 +691,6 @@ async def usage(session: AsyncSession) -> list[tuple[IpPoolRow, int, int]]:
 
 def _host(address: Any) -> str:
     return str(address).split("/")[0]
-
-
-def _update_paths(request: pb.UpdateIpPoolRequest) -> list[str]:
-    paths = list(request.update_mask.paths)
-    if not paths:
-        return [field.name for field, _ in request.ip_pool.ListFields() if field.name in _WRITABLE]
-    if "*" in paths:
-        return list(_WRITABLE)
-    for path in paths:
-        if path.split(".")[0] not in _WRITABLE or not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(
-            pb.IpPool.DESCRIPTOR
-        ):
-            raise InvalidArgument.for_field(
-                "update_mask", f'"{path}" is not a writable field; writable: labels, annotations, spec.*'
-            )
-    return paths
 
 
 def _check_owner(owner: str) -> None:

@@ -204,7 +204,7 @@ class StorageService:
     async def update_profile(self, request: pb.UpdateStorageProfileRequest) -> operations_pb2.Operation:
         cluster, _ = parse_name(request.storage_profile.name, "storageProfiles", "storage_profile.name")
         name = request.storage_profile.name
-        paths = _update_paths(request)
+        paths = common.update_paths(request.update_mask.paths, request.storage_profile, _WRITABLE)
 
         async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
             row = await _profile(session, name, lock=True)
@@ -283,19 +283,3 @@ async def _check(session: AsyncSession, cluster: str, row: StorageProfileRow, me
         raise InvalidArgument.of(violations)
     if row.delete_time is not None:
         raise FailedPrecondition(f"{row.name} is being deleted", reason="DELETING", metadata={"resource": row.name})
-
-
-def _update_paths(request: pb.UpdateStorageProfileRequest) -> list[str]:
-    paths = list(request.update_mask.paths)
-    if not paths:
-        return [field.name for field, _ in request.storage_profile.ListFields() if field.name in _WRITABLE]
-    if "*" in paths:
-        return list(_WRITABLE)
-    for path in paths:
-        if path.split(".")[0] not in _WRITABLE or not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(
-            pb.StorageProfile.DESCRIPTOR
-        ):
-            raise InvalidArgument.for_field(
-                "update_mask", f'"{path}" is not a writable field; writable: labels, annotations, spec, spec.*'
-            )
-    return paths

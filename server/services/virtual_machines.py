@@ -118,25 +118,6 @@ def _order(order_by: str) -> tuple[str, bool]:
     return _ORDERS[words[0]], descending
 
 
-def _update_paths(request: vm_pb.UpdateVirtualMachineRequest) -> list[str]:
-    """AIP-134: the mask's paths; `*` is everything writable; no mask is every populated writable field."""
-    paths = list(request.update_mask.paths)
-    if not paths:
-        return [field.name for field, _ in request.virtual_machine.ListFields() if field.name in _WRITABLE]
-    if "*" in paths:
-        if len(paths) > 1:
-            raise InvalidArgument.for_field("update_mask", '"*" cannot be combined with other paths')
-        return list(_WRITABLE)
-    for path in paths:
-        if path.split(".")[0] not in _WRITABLE:
-            known = path.split(".")[0] in _VM.DESCRIPTOR.fields_by_name
-            why = "is output only" if known else "is not a field of VirtualMachine"
-            raise InvalidArgument.for_field("update_mask", f'"{path}" {why}; writable: labels, annotations, spec.*')
-        if not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(_VM.DESCRIPTOR):
-            raise InvalidArgument.for_field("update_mask", f'"{path}" is not a field of VirtualMachine')
-    return paths
-
-
 class VirtualMachineService:
     def __init__(self, db: Database, feed: ChangeFeed, *, bookmark_seconds: float = 10.0):
         self._db = db
@@ -250,7 +231,7 @@ class VirtualMachineService:
 
     async def update(self, request: vm_pb.UpdateVirtualMachineRequest) -> operations_pb2.Operation:
         name = parse_vm_name(request.virtual_machine.name, "virtual_machine.name")
-        paths = _update_paths(request)
+        paths = common.update_paths(request.update_mask.paths, request.virtual_machine, _WRITABLE)
 
         async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
             row = await resources.get_live(session, VirtualMachineRow, str(name), lock=True)

@@ -12,6 +12,7 @@ exhausted pool leaves nothing behind; the reconciler releases it on purge.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -31,13 +32,15 @@ from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
 from server.services import common, intent, ip_pools, storage_checks
 from server.services.vm_validation import vm_violations
-from storage.changefeed import Bookmark, ChangeFeed
+from storage.changefeed import Bookmark, Change, ChangeFeed
 from storage.db import Database
 from storage.filters import Column, to_sql
 from storage.models import IpPoolRow, VirtualMachineRow
 from storage.repos import changes, resources
 
 KIND = "VirtualMachine"
+# Changes whose VirtualMachine message is kept for the watchers still behind them.
+PARSED_CHANGES = 4096
 # A row whose spec the reconciler has yet to read from the cluster VM it adopts (AdoptVirtualMachine).
 ADOPTING = "harrow.io/adopting"
 SEQUENCE_BATCH = 1000
@@ -123,6 +126,7 @@ class VirtualMachineService:
         self._db = db
         self._feed = feed
         self._bookmark_seconds = bookmark_seconds
+        self._parsed: OrderedDict[int, vm_pb.VirtualMachine] = OrderedDict()
 
     async def get(self, request: vm_pb.GetVirtualMachineRequest) -> vm_pb.VirtualMachine:
         name = parse_vm_name(request.name)
@@ -333,8 +337,18 @@ class VirtualMachineService:
                 event = vm_pb.WatchVirtualMachinesResponse(
                     type=common_pb2.WatchEventType.Value(item.event_type), revision=item.revision
                 )
-                json_format.ParseDict(item.resource, event.virtual_machine)
+                event.virtual_machine.CopyFrom(self._parsed_vm(item))
                 yield event
+
+    def _parsed_vm(self, change: Change) -> vm_pb.VirtualMachine:
+        """The change's VM, parsed once for every stream: per stream, ParseDict was a third of the CPU of a fan-out."""
+        parsed = self._parsed.get(change.revision)
+        if parsed is None:
+            parsed = json_format.ParseDict(change.resource, vm_pb.VirtualMachine())
+            self._parsed[change.revision] = parsed
+            if len(self._parsed) > PARSED_CHANGES:
+                self._parsed.popitem(last=False)
+        return parsed
 
     # --- writing -------------------------------------------------------------------------------
 

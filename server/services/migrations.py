@@ -28,7 +28,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
 from google.protobuf.message import Message
 from harrow.v1 import migration_pb2 as pb
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -308,6 +308,9 @@ class MigrationService:
 
         async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
             version = await _kubevirt_version(session, cluster)
+            # The first update creates the row: two at once would both insert. The second waits here, then
+            # finds the first's row and applies on top of it.
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
             row = await resources.get_live(session, MigrationConfigRow, name, lock=True)
             current = config_to_proto(row) if row is not None else pb.MigrationConfig(name=name)
             common.check_etag(request.migration_config.etag, current.etag, name, "migration_config.etag")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from google.protobuf import field_mask_pb2
@@ -230,3 +232,23 @@ async def test_migrate_creates_one_migration_at_a_time_and_cancel_records_intent
     listed = await api.call(MIG, "ListMigrations", pb.ListMigrationsRequest(parent=vm))
     (cancelled,) = listed.migrations
     assert (cancelled.spec.cancel_requested, cancelled.generation) == (True, 2)
+
+
+async def test_two_first_config_updates_at_once_both_land(api) -> None:
+    """Both create the singleton if it is missing: the second must apply on top of the first, not fail."""
+
+    def update(**settings: object) -> pb.UpdateMigrationConfigRequest:
+        return pb.UpdateMigrationConfigRequest(
+            migration_config=pb.MigrationConfig(name=CONFIG, spec=pb.MigrationSettings(**settings))
+        )
+
+    await asyncio.gather(
+        api.call(MIG, "UpdateMigrationConfig", update(allow_auto_converge=True)),
+        api.call(MIG, "UpdateMigrationConfig", update(completion_timeout_per_gib=300)),
+    )
+    config = await api.call(MIG, "GetMigrationConfig", pb.GetMigrationConfigRequest(name=CONFIG))
+    assert (config.generation, config.spec.allow_auto_converge, config.spec.completion_timeout_per_gib) == (
+        2,
+        True,
+        300,
+    )

@@ -25,7 +25,7 @@ from server.config import ReconcileConfig
 from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
-from server.reconcile.translate import GENERATION_ANNOTATION, differences
+from server.reconcile.translate import GENERATION_ANNOTATION, differences, stamped_generation
 from server.reconcile.translate_migration import translate_migration_policy
 from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting
 from server.services import common
@@ -169,8 +169,7 @@ class MigrationPolicyWorker(KindWorker[MigrationPolicyRow]):
                 )
             return before != (row.conditions, row.observed_generation)
         actual = connection.get(PLURAL, "", row.name.rsplit("/", 1)[1])
-        annotated = ((actual or {}).get("metadata") or {}).get("annotations", {}).get(GENERATION_ANNOTATION)
-        shown = int(annotated) if annotated is not None else row.observed_generation
+        shown = stamped_generation(actual, row.observed_generation)
         condition = {"type": "Applied", "status": "TRUE" if actual else "FALSE", "reason": "MigrationPolicy"}
         if actual is None:
             condition["reason"] = "Missing"

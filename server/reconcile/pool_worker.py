@@ -28,7 +28,7 @@ from server.config import ReconcileConfig
 from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
-from server.reconcile.translate import GENERATION_ANNOTATION
+from server.reconcile.translate import GENERATION_ANNOTATION, stamped_generation
 from server.reconcile.translate_ip_pool import GROUP, PLURAL, VERSION, PoolIntent, edited, same, translate_ip_pool
 from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting
 from server.services import ip_pools
@@ -197,8 +197,7 @@ class PoolWorker(KindWorker[IpPoolRow]):
             }
         else:
             actual = connection.get(PLURAL, "", self._pool_id(row))
-            annotated = ((actual or {}).get("metadata") or {}).get("annotations", {}).get(GENERATION_ANNOTATION)
-            shown = int(annotated) if annotated is not None else row.observed_generation
+            shown = stamped_generation(actual, row.observed_generation)
             mirrored = {"type": "Mirrored", "status": "TRUE" if actual else "FALSE", "reason": "IPPool"}
             if actual is None:
                 mirrored["reason"] = "Missing"

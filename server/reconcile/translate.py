@@ -237,3 +237,9 @@ def differences(desired: Any, actual: Any, path: str = "") -> list[str]:
             found += differences(want, have, f"{path}[{index}]")
         return found
     return [] if desired == actual else [path]
+
+
+def stamped_generation(obj: Obj | None, default: int) -> int:
+    """The intent generation Harrow stamped on a cluster object it wrote; `default` when there is none."""
+    annotated = ((obj or {}).get("metadata") or {}).get("annotations", {}).get(GENERATION_ANNOTATION)
+    return int(annotated) if annotated is not None else default

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from google.longrunning import operations_pb2
 from google.protobuf import json_format
@@ -99,6 +99,15 @@ class Kind(Generic[Row]):
         row.etag = common.make_etag(row.uid, row.generation)
         row.update_time = at
         await self.record(session, row, event, at)
+
+    async def set_intent(self, session: AsyncSession, row: Row, merged: Message, at: datetime) -> None:
+        """Store an update's merged spec, labels and annotations; a new generation only when they changed."""
+        resource: Any = merged  # every resource message has spec, labels and annotations
+        spec = json_format.MessageToDict(resource.spec, preserving_proto_field_name=True)
+        labels, annotations = dict(resource.labels), dict(resource.annotations)
+        if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
+            row.spec, row.labels, row.annotations = spec, labels, annotations
+            await self.bump(session, row, "MODIFIED", at)
 
     async def operation(
         self, session: AsyncSession, row: Row, verb: str, request_id: str, at: datetime

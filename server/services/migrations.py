@@ -322,16 +322,15 @@ class MigrationService:
                 raise InvalidArgument.of(violations)
             if request.validate_only:
                 return intent.done_operation(_with_effective(current, version))
-            spec = json_format.MessageToDict(current.spec, preserving_proto_field_name=True)
-            labels, annotations = dict(current.labels), dict(current.annotations)
             if row is None:
+                spec = json_format.MessageToDict(current.spec, preserving_proto_field_name=True)
+                labels, annotations = dict(current.labels), dict(current.annotations)
                 row = _new_row(MigrationConfigRow, name, cluster, spec, labels, annotations, "ACTIVE", at)
                 session.add(row)
                 await session.flush()
                 await CONFIG_KIND.record(session, row, "ADDED", at)
-            elif (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
-                row.spec, row.labels, row.annotations = spec, labels, annotations
-                await CONFIG_KIND.bump(session, row, "MODIFIED", at)
+            else:
+                await CONFIG_KIND.set_intent(session, row, current, at)
             return await CONFIG_KIND.operation(session, row, "update", request.request_id, at)
 
         return await intent.idempotent(
@@ -426,11 +425,7 @@ class MigrationService:
                 raise InvalidArgument.of(violations)
             if request.validate_only:
                 return intent.done_operation(merged)
-            spec = json_format.MessageToDict(merged.spec, preserving_proto_field_name=True)
-            labels, annotations = dict(merged.labels), dict(merged.annotations)
-            if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
-                row.spec, row.labels, row.annotations = spec, labels, annotations
-                await POLICY_KIND.bump(session, row, "MODIFIED", at)
+            await POLICY_KIND.set_intent(session, row, merged, at)
             return await POLICY_KIND.operation(session, row, "update", request.request_id, at)
 
         return await intent.idempotent(

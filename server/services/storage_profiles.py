@@ -216,11 +216,7 @@ class StorageService:
             await _check(session, cluster, row, merged)
             if request.validate_only:
                 return intent.done_operation(merged)
-            spec = json_format.MessageToDict(merged.spec, preserving_proto_field_name=True)
-            labels, annotations = dict(merged.labels), dict(merged.annotations)
-            if (spec, labels, annotations) != (row.spec, row.labels, row.annotations):
-                row.spec, row.labels, row.annotations = spec, labels, annotations
-                await PROFILE_KIND.bump(session, row, "MODIFIED", at)
+            await PROFILE_KIND.set_intent(session, row, merged, at)
             return await PROFILE_KIND.operation(session, row, "update", request.request_id, at)
 
         return await intent.idempotent(

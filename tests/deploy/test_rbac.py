@@ -46,8 +46,8 @@ from kubernetes_asyncio import client, config
 from kubesim import KubeSim, KubeSimConfig
 from kubesim.rbac import Attributes, allows
 from server.app import Harrow
-from server.config import AuthConfig, ListenConfig, ReconcileConfig, Settings, WatchConfig
 from tests.e2e.clients import ApiError, GrpcApi
+from tests.e2e.reconcile.conftest import fast_settings
 
 RBAC_YAML = Path(__file__).parents[2] / "deploy" / "k8s" / "rbac.yaml"
 STEP_SECONDS = 12.0
@@ -390,21 +390,8 @@ async def database(postgres: Any, template: str) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def harrow(database_url: str) -> AsyncIterator[grpc.aio.Channel]:
-    settings = Settings(
-        listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
-        watch=WatchConfig(bookmark_seconds=0.5),
-        database_url=database_url,
-        database_pool_size=3,
-        auth=AuthConfig(authenticate=False),
-        reconcile=ReconcileConfig(
-            poll_seconds=0.2,
-            lease_seconds=10.0,
-            resync_seconds=30.0,
-            backoff_base_seconds=0.1,
-            backoff_max_seconds=1.0,
-            operation_deadline_seconds=60.0,
-            cluster_refresh_seconds=1.0,
-        ),
+    settings = fast_settings(
+        database_url, database_pool_size=3, operation_deadline_seconds=60.0, cluster_refresh_seconds=1.0
     )
     app = Harrow(settings)
     endpoints = await app.start()

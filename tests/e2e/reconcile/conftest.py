@@ -52,6 +52,28 @@ async def namespace(kube: client.ApiClient) -> str:
     return name
 
 
+def fast_settings(database_url: str, *, database_pool_size: int = 10, **reconcile: Any) -> Settings:
+    """A test Harrow: loopback ports, no auth, a reconciler that polls, retries and gives up quickly."""
+    return Settings(
+        listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
+        watch=WatchConfig(bookmark_seconds=0.5),
+        database_url=database_url,
+        database_pool_size=database_pool_size,
+        reconcile=replace(
+            ReconcileConfig(
+                poll_seconds=0.2,
+                lease_seconds=10.0,
+                resync_seconds=30.0,
+                backoff_base_seconds=0.1,
+                backoff_max_seconds=1.0,
+                operation_deadline_seconds=30.0,
+            ),
+            **reconcile,
+        ),
+        auth=AuthConfig(authenticate=False),
+    )
+
+
 @dataclass
 class Instance:
     app: Harrow
@@ -68,24 +90,7 @@ async def start_harrow(database_url: str, sim: KubeSim) -> AsyncIterator[Start]:
     async with AsyncExitStack() as stack:
 
         async def start(**reconcile: Any) -> Instance:
-            settings = Settings(
-                listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
-                watch=WatchConfig(bookmark_seconds=0.5),
-                database_url=database_url,
-                database_pool_size=10,
-                reconcile=replace(
-                    ReconcileConfig(
-                        poll_seconds=0.2,
-                        lease_seconds=10.0,
-                        resync_seconds=30.0,
-                        backoff_base_seconds=0.1,
-                        backoff_max_seconds=1.0,
-                        operation_deadline_seconds=30.0,
-                    ),
-                    **reconcile,
-                ),
-                auth=AuthConfig(authenticate=False),
-            )
+            settings = fast_settings(database_url, **reconcile)
             app = Harrow(settings, local_kubeconfig=yaml.safe_dump(sim.kubeconfig()))
             endpoints = await app.start()
             stack.push_async_callback(app.stop, 0)

@@ -23,9 +23,8 @@ from kubernetes_asyncio import client, config
 
 from kubesim import KubeSim, KubeSimConfig
 from server.app import Harrow
-from server.config import AuthConfig, ListenConfig, ReconcileConfig, Settings, WatchConfig
 from tests.e2e.clients import ApiError, GrpcApi
-from tests.e2e.reconcile.conftest import eventually
+from tests.e2e.reconcile.conftest import eventually, fast_settings
 
 CLUSTER = "clusters/local"
 SP = ("cdi.kubevirt.io", "v1beta1", "storageprofiles")
@@ -55,21 +54,7 @@ async def _world(database_url: str, harvester: bool, cdi_version: str = "v1.65.0
         sim = KubeSim(KubeSimConfig(clock_scale=400.0, harvester=harvester, cdi_version=cdi_version))
         await sim.start()
         stack.push_async_callback(sim.stop)
-        settings = Settings(
-            listen=ListenConfig(host="127.0.0.1", grpc_port=0, rest_port=0),
-            watch=WatchConfig(bookmark_seconds=0.5),
-            database_url=database_url,
-            database_pool_size=5,
-            reconcile=ReconcileConfig(
-                poll_seconds=0.2,
-                lease_seconds=10.0,
-                resync_seconds=30.0,
-                backoff_base_seconds=0.1,
-                backoff_max_seconds=1.0,
-                operation_deadline_seconds=30.0,
-            ),
-            auth=AuthConfig(authenticate=False),
-        )
+        settings = fast_settings(database_url, database_pool_size=5)
         app = Harrow(settings, local_kubeconfig=yaml.safe_dump(sim.kubeconfig()))
         endpoints = await app.start()
         stack.push_async_callback(app.stop, 0)

@@ -86,24 +86,25 @@ async def test_watch_resumes_after_a_restart_without_missing_a_change(server: Se
     async with harrow.Client(server.grpc, retry=FAST_RETRY) as client:
         stream = client.watch_virtual_machines(parent=PARENT)
 
-        async def next_change() -> vm_pb.WatchVirtualMachinesResponse:
+        async def first_change_of(vm_id: str) -> vm_pb.WatchVirtualMachinesResponse:
+            # The reconciler keeps writing status for the other VM; only this VM's events count here.
             async for event in stream:
-                if event.type != common_pb2.BOOKMARK:
+                if event.type != common_pb2.BOOKMARK and event.virtual_machine.name == vm_name(vm_id):
                     return event
             raise AssertionError("the stream ended")
 
-        pending = asyncio.ensure_future(next_change())
+        pending = asyncio.ensure_future(first_change_of("before"))
         await client.create_virtual_machine(parent=PARENT, virtual_machine_id="before", virtual_machine=machine())
-        assert (await asyncio.wait_for(pending, 10)).virtual_machine.name == vm_name("before")
+        assert (await asyncio.wait_for(pending, 10)).type == common_pb2.ADDED
 
         await server.stop()
-        pending = asyncio.ensure_future(next_change())
+        pending = asyncio.ensure_future(first_change_of("after"))
         await asyncio.sleep(0.3)
         await server.start()
-        # Written while the stream was down or reconnecting: it must still arrive, exactly once.
+        # Written while the stream was down or reconnecting: its ADDED must still arrive; a resume from the
+        # wrong revision would skip it and show the reconciler's later MODIFIED first.
         await client.create_virtual_machine(parent=PARENT, virtual_machine_id="after", virtual_machine=machine())
-        event = await asyncio.wait_for(pending, 30)
-        assert (event.type, event.virtual_machine.name) == (common_pb2.ADDED, vm_name("after"))
+        assert (await asyncio.wait_for(pending, 30)).type == common_pb2.ADDED
         await stream.aclose()
 
 

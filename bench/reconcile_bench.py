@@ -29,7 +29,7 @@ from google.protobuf import field_mask_pb2
 from harrow.v1 import cluster_pb2, cluster_pb2_grpc, virtual_machine_pb2_grpc
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
-from bench.harness import Row, harrow_process, postgres, rss_mib, save
+from bench.harness import Row, cpu_seconds, harrow_process, postgres, rss_mib, save
 
 QPS, BURST = 200.0, 400
 CLIENTS = 16
@@ -62,8 +62,9 @@ def bench_vm() -> vm_pb.VirtualMachine:
 class Kubesim:
     """The counting kubesim process: its kubeconfig and its call counts."""
 
-    def __init__(self, kubeconfig: Path):
+    def __init__(self, kubeconfig: Path, pid: int):
         self.kubeconfig = kubeconfig
+        self.pid = pid
         config = yaml.safe_load(kubeconfig.read_text())
         self.url = config["clusters"][0]["cluster"]["server"]
         self._ssl = ssl.create_default_context()
@@ -102,7 +103,7 @@ async def kubesim_process(clock_scale: float = CLOCK_SCALE, nodes: int = NODES) 
     try:
         assert process.stdout is not None
         await asyncio.wait_for(process.stdout.readline(), 60)
-        yield Kubesim(kubeconfig)
+        yield Kubesim(kubeconfig, process.pid)
     finally:
         process.terminate()
         await process.wait()
@@ -173,7 +174,9 @@ async def measure(database_url: str, count: int) -> dict[str, object]:
             await asyncio.sleep(BURST / QPS)
             await sim.reset()
             rss_before = rss_mib(endpoints.pid)
+            cpu_before = cpu_seconds(endpoints.pid), cpu_seconds(sim.pid)
             created, running = await create_until_running(ch, count, within=max(120.0, count * 0.5))
+            cpu_running = cpu_seconds(endpoints.pid) - cpu_before[0], cpu_seconds(sim.pid) - cpu_before[1]
             # Calls that follow the last RUNNING (late status writes, settling) are part of the cost too.
             await asyncio.sleep(1.0)
             calls = await sim.calls()
@@ -192,6 +195,8 @@ async def measure(database_url: str, count: int) -> dict[str, object]:
         "changes": changes,
         "rss_before_mib": rss_before,
         "rss_after_mib": rss_after,
+        "server_cpu_s": cpu_running[0],
+        "kubesim_cpu_s": cpu_running[1],
     }
 
 
@@ -207,6 +212,13 @@ def run(count: int = 1000) -> list[Row]:
     print(f"  kube API calls: {total} ({per_vm:.2f} per VM); floor (calls - burst) / QPS = {floor:.1f} s")
     changes: int = figures["changes"]  # type: ignore[assignment]
     print(f"  VM changes written (create + status writes): {changes} ({changes / count:.1f} per VM)")
+    server_cpu: float = figures["server_cpu_s"]  # type: ignore[assignment]
+    kubesim_cpu: float = figures["kubesim_cpu_s"]  # type: ignore[assignment]
+    # CPU, unlike wall time, is not inflated by whatever else shares the machine: compare changes by it.
+    print(
+        f"  CPU until all RUNNING: harrow-server {server_cpu:.1f} s ({1000 * server_cpu / count:.1f} ms per VM), "
+        f"kubesim {kubesim_cpu:.1f} s"
+    )
     print(
         f"  server RSS {figures['rss_before_mib']:.0f} MiB before, {figures['rss_after_mib']:.0f} MiB with "
         f"{count} VMs reconciled (informer caches, work queues)"
@@ -230,6 +242,8 @@ def run(count: int = 1000) -> list[Row]:
             "rss_before_mib": figures["rss_before_mib"],
             "rss_after_mib": figures["rss_after_mib"],
             "vm_changes_per_vm": changes / count,
+            "server_cpu_ms_per_vm": 1000 * server_cpu / count,
+            "kubesim_cpu_s": kubesim_cpu,
         },
     )
     met = running_s <= 1.5 * floor if floor else None

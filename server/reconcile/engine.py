@@ -41,7 +41,7 @@ from server.reconcile.worker import KindWorker
 from server.services import common
 from server.services.clusters import to_proto as cluster_to_proto
 from storage.db import Database
-from storage.models import ClusterRow
+from storage.models import ClusterRow, OperationRow, ResourceColumns
 from storage.repos import changes, work
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ class Reconciler:
                 try:
                     async with self._db.transaction() as session:
                         at = common.now()
-                        uids = await work.claim(
+                        claims = await work.claim(
                             session,
                             worker.table,
                             owner=self.owner,
@@ -275,12 +275,15 @@ class Reconciler:
                             now=at,
                             also_due=worker.due(at),
                         )
+                        operations = await work.pending_operations_of(session, [row.uid for row in claims])
                 except Exception as error:
                     log.warning("claiming %s work failed: %s", worker.kind, type(error).__name__)
-                    uids = []
-                claimed += len(uids)
-                for uid in uids:
-                    task = asyncio.create_task(self._run(worker, uid), name=f"reconcile-{uid}")
+                    claims = []
+                claimed += len(claims)
+                for row in claims:
+                    task = asyncio.create_task(
+                        self._run(worker, row, operations.get(row.uid, [])), name=f"reconcile-{row.uid}"
+                    )
                     self._workers.add(task)
                     task.add_done_callback(self._workers.discard)
             if claimed and claimed == free:
@@ -289,16 +292,15 @@ class Reconciler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_claims.wait(), self._settings.poll_seconds)
 
-    async def _run(self, worker: Worker, uid: uuid.UUID) -> None:
+    async def _run(self, worker: Worker, row: ResourceColumns, operations: list[OperationRow]) -> None:
         try:
-            async with self._db.transaction() as session:
-                cluster = await work.cluster_of(session, worker.table, uid)
-            connection = self.connections.get(cluster or "")
-            await asyncio.wait_for(worker.reconcile(uid, connection), self._settings.lease_seconds * 0.8)
+            connection = self.connections.get(row.cluster)
+            reconciling = worker.reconcile(row, operations, connection)
+            await asyncio.wait_for(reconciling, self._settings.lease_seconds * 0.8)
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            log.warning("reconciling %s failed outside the worker: %s", uid, type(error).__name__)
+            log.warning("reconciling %s failed outside the worker: %s", row.uid, type(error).__name__)
         finally:
             self._wake_claims.set()
 

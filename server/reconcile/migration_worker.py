@@ -183,8 +183,10 @@ class MigrationWorker(KindWorker[MigrationRow]):
         await super().observe(sorted(set(uids) | unfinished), connection)
         await self._evacuations(connection.cluster)
 
-    async def reconcile(self, uid: uuid.UUID, connection: ClusterConnection | None) -> None:
-        await super().reconcile(uid, connection)
+    async def reconcile(
+        self, row: MigrationRow, operations: list[OperationRow], connection: ClusterConnection | None
+    ) -> None:
+        await super().reconcile(row, operations, connection)
         if connection is not None:
             await self._evacuations(connection.cluster)
 

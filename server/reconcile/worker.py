@@ -41,7 +41,7 @@ from server.reconcile.translate import UID_LABEL
 from server.services import common, intent
 from storage.db import Database
 from storage.models import OperationRow, ResourceColumns
-from storage.repos import work
+from storage.repos import changes, work
 
 Obj = dict[str, Any]
 Row = TypeVar("Row", bound=ResourceColumns)
@@ -143,13 +143,9 @@ class KindWorker(ABC, Generic[Row]):
 
     # --- the claimed path -----------------------------------------------------------------------
 
-    async def reconcile(self, uid: uuid.UUID, connection: ClusterConnection | None) -> None:
-        async with self._db.transaction() as session:
-            row = await session.get(self.table, uid)
-            operations = list(await work.pending_operations(session, uid)) if row is not None else []
-        if row is None or row.claimed_by != self._owner:
-            return
-        generation = row.generation
+    async def reconcile(self, row: Row, operations: list[OperationRow], connection: ClusterConnection | None) -> None:
+        """Act on a row as claimed (with its pending Operations), then record the outcome under the lease."""
+        uid, generation = row.uid, row.generation
         self._log.debug("reconcile start %s by %s", uid, self._owner)
         try:
             if connection is None or not connection.ready:
@@ -275,9 +271,8 @@ class KindWorker(ABC, Generic[Row]):
         """Write what the cluster shows into these rows, in one transaction; poke rows that need the worker.
 
         One commit for a batch of rows rather than one per row: a burst of cluster events (200 VMs
-        booting) costs a few commits. Rows are locked first, in uid order, and every change row is
-        appended last, so the batch never holds the revision counter while waiting for a row lock.
-        """
+        booting) costs a few commits. Rows are locked first, in uid order (two batches never deadlock), and
+        the batch's change rows go in last, in one statement."""
         async with self._db.transaction() as session:
             rows = await work.locked_many(session, self.table, uids)
             pending = await work.pending_operations_of(session, [row.uid for row in rows])
@@ -290,8 +285,7 @@ class KindWorker(ABC, Generic[Row]):
                     changed.append(row)
                 if self.needs_worker(row, connection):
                     work.poke(row, at)
-            for row in changed:
-                await self.record(session, row, "MODIFIED", at)
+            await changes.append_many(session, [self._kind.change(row, "MODIFIED", at) for row in changed])
 
     def settle_operations(self, row: Row, operations: list[OperationRow], at: datetime, what: str) -> None:
         """Finish the Operations the cluster's `what` now shows (by generation), and those past the deadline.
@@ -321,11 +315,13 @@ class KindWorker(ABC, Generic[Row]):
                 operation, now=at, message=message, response=common.any_to_json(self.to_proto(row)), error=None
             )
 
+    @property
+    def _kind(self) -> intent.Kind[Row]:
+        """This kind as the change log sees it: the same entries the API writes (services/intent.py)."""
+        return intent.Kind(name=self.kind, to_proto=self.to_proto, parent_of=self.parent_of)
+
     async def record(self, session: AsyncSession, row: Row, event: str, at: datetime) -> None:
-        """The same change-log entry the API writes for this kind (services/intent.py)."""
-        await intent.Kind(name=self.kind, to_proto=self.to_proto, parent_of=self.parent_of).record(
-            session, row, event, at
-        )
+        await self._kind.record(session, row, event, at)
 
 
 def api_message(error: ApiException) -> str:

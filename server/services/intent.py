@@ -82,8 +82,11 @@ class Kind(Generic[Row]):
 
     async def record(self, session: AsyncSession, row: Row, event: str, at: datetime) -> None:
         """Append the change for Watch, in the writer's transaction (numbered once committed: repos/changes.py)."""
-        await changes.append(
-            session,
+        await changes.append_many(session, [self.change(row, event, at)])
+
+    def change(self, row: Row, event: str, at: datetime) -> dict[str, Any]:
+        """The change row for `row` as it is now, for `changes.append_many` (a batch in one statement)."""
+        return changes.change(
             kind=self.name,
             parent=self.parent_of(row),
             name=row.name,

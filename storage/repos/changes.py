@@ -13,9 +13,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChangeRow, RevisionCounter
@@ -35,6 +35,34 @@ _NUMBER_PENDING = text(
 )
 
 
+# Built once: executed with a parameter dict, the statement keeps its compiled form and cache key, where
+# `insert().values(...)` would rebuild and rehash both for every change. A Core table insert also skips the
+# ORM's bulk-insert machinery. The NOTIFY (delivered at commit) rides on RETURNING: no extra round trip.
+_APPEND = insert(cast(Table, ChangeRow.__table__)).returning(func.pg_notify(NOTIFY_CHANNEL, ""))
+
+
+def change(
+    *,
+    kind: str,
+    parent: str,
+    name: str,
+    uid: uuid.UUID,
+    event_type: str,
+    resource: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """One change row's columns, for `append` or `append_many`."""
+    return {
+        "kind": kind,
+        "parent": parent,
+        "name": name,
+        "uid": uid,
+        "event_type": event_type,
+        "resource": resource,
+        "create_time": now,
+    }
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -46,22 +74,17 @@ async def append(
     resource: dict[str, Any],
     now: datetime,
 ) -> None:
-    """Record one change in the writer's transaction; it gets its revision once committed and sequenced.
-
-    The NOTIFY (delivered at commit) rides on the insert's RETURNING: one round trip, not two."""
-    await session.execute(
-        insert(ChangeRow)
-        .values(
-            kind=kind,
-            parent=parent,
-            name=name,
-            uid=uid,
-            event_type=event_type,
-            resource=resource,
-            create_time=now,
-        )
-        .returning(func.pg_notify(NOTIFY_CHANNEL, ""))
+    """Record one change in the writer's transaction; it gets its revision once committed and sequenced."""
+    await append_many(
+        session,
+        [change(kind=kind, parent=parent, name=name, uid=uid, event_type=event_type, resource=resource, now=now)],
     )
+
+
+async def append_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Record changes (built by `change`) in one statement, in the order given."""
+    if rows:
+        await session.execute(_APPEND, list(rows) if len(rows) > 1 else rows[0])
 
 
 async def sequence_pending(session: AsyncSession, batch: int) -> int:

@@ -27,7 +27,7 @@ Row = TypeVar("Row", bound=ResourceColumns)
 
 async def claim(
     session: AsyncSession,
-    table: type[ResourceColumns],
+    table: type[Row],
     *,
     owner: str,
     clusters: Sequence[str],
@@ -35,8 +35,9 @@ async def claim(
     lease: timedelta,
     now: datetime,
     also_due: ColumnElement[bool] | None = None,
-) -> list[uuid.UUID]:
-    """Lease up to `limit` due rows of one resource table; `also_due` adds a kind's own reason to look."""
+) -> list[Row]:
+    """Lease up to `limit` due rows of one resource table and return them as leased; `also_due` adds a
+    kind's own reason to look. The worker starts from these rows: no second read before it acts."""
     row: Any = table
     reasons = [row.next_attempt_at <= now, and_(row.attempts == 0, row.generation > row.applied_generation)]
     if also_due is not None:
@@ -57,7 +58,7 @@ async def claim(
         update(row)
         .where(row.uid.in_(candidates.scalar_subquery()))
         .values(claimed_by=owner, lease_expires_at=now + lease)
-        .returning(row.uid)
+        .returning(table)
         .execution_options(synchronize_session=False)
     )
     return list(claimed.scalars().all())
@@ -101,11 +102,6 @@ async def live_uids(session: AsyncSession, table: type[ResourceColumns], cluster
     row: Any = table
     query = select(row.uid).where(row.cluster == cluster, row.purged.is_(False))
     return list((await session.execute(query)).scalars().all())
-
-
-async def cluster_of(session: AsyncSession, table: type[ResourceColumns], uid: uuid.UUID) -> str | None:
-    row: Any = table
-    return (await session.execute(select(row.cluster).where(row.uid == uid))).scalar_one_or_none()
 
 
 async def pending_operations_of(

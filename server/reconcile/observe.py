@@ -56,7 +56,10 @@ def observe(
     if vm is None:
         return Observed(current_state, {}, list(current_conditions), observed_generation)
     vm_status = vm.get("status") or {}
-    state = "TERMINATING" if deleting else state_of(vm_status.get("printableStatus", "Unknown"))
+    # A VM KubeVirt's controller has not looked at yet has no printableStatus: that says nothing about the
+    # VM, so what Harrow showed (STARTING for a new VM that should run) stays rather than a passing UNKNOWN.
+    printable = vm_status.get("printableStatus")
+    state = "TERMINATING" if deleting else state_of(printable) if printable else current_state
     status: Obj = {}
     conditions = [c for c in current_conditions if c.get("type") not in _CLUSTER_OWNED]
     for condition in vm_status.get("conditions") or []:

@@ -52,6 +52,20 @@ def test_printable_status_names_become_states() -> None:
     assert state_of("SomethingNew") == "UNKNOWN"
 
 
+def test_a_vm_kubevirt_has_not_processed_yet_keeps_the_state_harrow_showed() -> None:
+    fresh = {"metadata": {"name": "web", "generation": 1}}  # created a moment ago: no status at all
+    seen = observe(
+        vm=fresh,
+        vmi=None,
+        current_state="STARTING",
+        current_conditions=[],
+        observed_generation=0,
+        deleting=False,
+        now=NOW,
+    )
+    assert seen.state == "STARTING"  # not a passing UNKNOWN event on every Watch
+
+
 def test_observe_reads_state_node_ips_conditions_and_generation() -> None:
     seen = observe(
         vm=_vm("Running"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +51,14 @@ class ClusterConnection:
         self.fingerprint = fingerprint
         self.api = api
         self.probe = probe
+        self.probed_at = time.monotonic()
         self.informers: dict[str, Informer] = {}
         self._tasks: list[asyncio.Task[None]] = []
+
+    async def reprobe(self, flavor: str) -> None:
+        """Read the cluster's versions and settings again (an upgrade changes its defaults: semantics.md)."""
+        self.probe = await facts.probe(self.api, flavor)
+        self.probed_at = time.monotonic()
 
     @property
     def facts(self) -> ClusterFacts:

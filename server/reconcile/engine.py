@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from server.reconcile.storage_worker import StorageWorker
 from server.reconcile.vm_worker import VmWorker
 from server.reconcile.worker import KindWorker
 from server.services import common
+from server.services.clusters import KIND as CLUSTER_KIND
 from server.services.clusters import to_proto as cluster_to_proto
 from storage.db import Database
 from storage.models import ClusterRow, OperationRow, ResourceColumns
@@ -48,6 +50,9 @@ log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 CONNECT_SECONDS = 15.0
+# With no Cluster change to wake it, the cluster loop still looks this often: a connection that failed is
+# retried, and one whose watches broke is shown UNREACHABLE, within a few seconds.
+HEALTH_SECONDS = 2.0
 OBSERVE_BATCH_SECONDS = 0.05
 OBSERVE_BATCH_ROWS = 100
 # How often the per-pool gauges are read from the database (every replica reports the same truth).
@@ -124,8 +129,8 @@ class Reconciler:
             connection: asyncpg.Connection | None = None
             try:
                 connection = await asyncpg.connect(self._db.url, timeout=5)
-                await connection.add_listener(changes.NOTIFY_CHANNEL, lambda *_: self._notified())
-                self._notified()
+                await connection.add_listener(changes.NOTIFY_CHANNEL, lambda *args: self._notified(args[-1]))
+                self._notified(CLUSTER_KIND)
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
                 raise
@@ -137,9 +142,11 @@ class Reconciler:
                     with contextlib.suppress(Exception):
                         await connection.close()
 
-    def _notified(self) -> None:
+    def _notified(self, kind: str) -> None:
+        """A change was committed (the payload is its kind): claim work; re-read clusters only for a Cluster."""
         self._wake_claims.set()
-        self._wake_clusters.set()
+        if kind == CLUSTER_KIND:
+            self._wake_clusters.set()
 
     def _on_cluster_event(self, cluster: str, plural: str, event: str, obj: Obj) -> None:
         worker = self._by_plural.get(plural)
@@ -154,7 +161,8 @@ class Reconciler:
     async def _cluster_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_clusters.wait(), self._settings.cluster_refresh_seconds)
+                wait = min(self._settings.cluster_refresh_seconds, HEALTH_SECONDS)
+                await asyncio.wait_for(self._wake_clusters.wait(), wait)
             self._wake_clusters.clear()
             try:
                 await self._sync_clusters()
@@ -176,8 +184,13 @@ class Reconciler:
             if current is not None and current.fingerprint == fingerprint:
                 if not current.ready:
                     await self._report(row.uid, None, current.error or "watch failed")
-                else:
-                    await self._report(row.uid, current, None)
+                    continue
+                if time.monotonic() - current.probed_at >= self._settings.cluster_refresh_seconds:
+                    try:
+                        await current.reprobe(str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED")))
+                    except Exception as error:  # the informers decide reachability; keep what was read before
+                        log.warning("re-reading cluster %s versions failed: %s", name, type(error).__name__)
+                await self._report(row.uid, current, None)
                 continue
             failed = self._failed_fingerprints.get(name)
             if (
@@ -235,7 +248,7 @@ class Reconciler:
             if before != (row.state, row.flavor, row.versions, row.conditions, row.observed_generation):
                 await changes.append(
                     session,
-                    kind="Cluster",
+                    kind=CLUSTER_KIND,
                     parent="",
                     name=row.name,
                     uid=row.uid,

@@ -38,7 +38,10 @@ _NUMBER_PENDING = text(
 # Built once: executed with a parameter dict, the statement keeps its compiled form and cache key, where
 # `insert().values(...)` would rebuild and rehash both for every change. A Core table insert also skips the
 # ORM's bulk-insert machinery. The NOTIFY (delivered at commit) rides on RETURNING: no extra round trip.
-_APPEND = insert(cast(Table, ChangeRow.__table__)).returning(func.pg_notify(NOTIFY_CHANNEL, ""))
+# Its payload is the change's kind, so a listener can ignore kinds it has no work for (PostgreSQL folds
+# identical notifications of one transaction into one).
+_CHANGES = cast(Table, ChangeRow.__table__)
+_APPEND = insert(_CHANGES).returning(func.pg_notify(NOTIFY_CHANNEL, _CHANGES.c.kind))
 
 
 def change(

@@ -7,6 +7,12 @@ history is a bounded deque: a watch or a ``continue`` token whose revision has
 fallen out of it gets 410 Gone, exactly the condition a reconciler must
 survive against a real cluster after etcd compaction.
 
+A stored object is never changed in place: every write stores a new tree.
+So events, watch streams and the controllers' ``peek``/``items`` can share
+the stored objects without copying; only what leaves for a caller that may
+change it (API responses, ``get``/``find``, ``mutate``'s working copy) is
+copied.
+
 Garbage collection, foreground/orphan deletion and namespace termination run
 as a pass scheduled right after a delete, so the DELETE response returns
 before dependents disappear, as with the real garbage collector.
@@ -16,12 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import json
 import re
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +36,7 @@ from .errors import ApiError
 from .resources import BY_KEY, Resource
 from .schema import load, validate
 from .selectors import Predicate
+from .tree import clone
 
 Obj = dict[str, Any]
 
@@ -106,6 +112,8 @@ class Store:
         self.versions = versions
         self._gc_scheduled = False
         self.admitters: dict[str, Callable[[str, Obj], None]] = {}
+        # Sorted keys per resource, rebuilt on the next read after a key is added or removed.
+        self._order: dict[str, list[tuple[str, str]]] = {}
 
     # ---- reads -------------------------------------------------------------------------------------------
 
@@ -113,16 +121,25 @@ class Store:
         obj = self.objects[res.key].get((ns, name))
         if obj is None:
             raise errors.not_found(res.plural, res.group, name)
-        return copy.deepcopy(obj)
+        return clone(obj)
 
     def find(self, res: Resource, ns: str, name: str) -> Obj | None:
         obj = self.objects[res.key].get((ns, name))
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
+
+    def peek(self, res: Resource, ns: str, name: str) -> Obj | None:
+        """The live object, or None (callers must not mutate it: it is the stored one)."""
+        return self.objects[res.key].get((ns, name))
 
     def items(self, res: Resource, ns: str | None = None) -> list[Obj]:
         """Live objects, sorted by namespace/name (callers must not mutate them)."""
         bucket = self.objects[res.key]
-        return [bucket[k] for k in sorted(bucket) if ns is None or k[0] == ns]
+        order = self._order.get(res.key)
+        if order is None:
+            order = self._order[res.key] = sorted(bucket)
+        if ns is None:
+            return [bucket[k] for k in order]
+        return [bucket[k] for k in order if k[0] == ns]
 
     def page(
         self, res: Resource, ns: str | None, pred: Predicate, limit: int = 0, token: str | None = None
@@ -155,7 +172,7 @@ class Store:
                 cont = {"rv": list_rv, "start": f"{last.get('namespace', '')}/{last['name']}"}
                 next_token = base64.urlsafe_b64encode(json.dumps(cont).encode()).decode()
                 break
-            out.append(copy.deepcopy(obj))
+            out.append(clone(obj))
         return out, str(list_rv), next_token
 
     def dependents(self, uid: str) -> list[tuple[Resource, Obj]]:
@@ -171,7 +188,7 @@ class Store:
     def _emit(self, etype: str, res: Resource, obj: Obj, old: Obj | None) -> None:
         if len(self.history) == self.history.maxlen:
             self.compacted = self.history[0].rv
-        event = Event(self.rv, etype, res, copy.deepcopy(obj), old)
+        event = Event(self.rv, etype, res, obj, old)
         self.history.append(event)
         for watcher in list(self.watchers):
             watcher.offer(event)
@@ -185,7 +202,9 @@ class Store:
 
     # ---- validation --------------------------------------------------------------------------------------
 
-    def _check(self, res: Resource, obj: Obj, validation: str = "Warn") -> tuple[Obj, list[str]]:
+    def _check(
+        self, res: Resource, obj: Obj, validation: str = "Warn", previous: Obj | None = None
+    ) -> tuple[Obj, list[str]]:
         name = obj["metadata"].get("name", "")
         causes: list[dict[str, str]] = []
         pattern, what = (_LABEL, "RFC 1123 label") if res.plural == "namespaces" else (_SUBDOMAIN, "RFC 1123 subdomain")
@@ -206,7 +225,7 @@ class Store:
         if res.schema:
             family = res.schema.split(":", 1)[0]
             schema = load(self._schema_dir, res.schema, self.versions.get(family, ""))
-            obj, outcome = validate(obj, schema)
+            obj, outcome = validate(obj, schema, previous)
             causes.extend(outcome.causes)
             warnings = [f'unknown field "{p}"' for p in outcome.pruned]
         if causes:
@@ -234,7 +253,7 @@ class Store:
     def create(
         self, res: Resource, ns: str, body: Obj, dry_run: bool = False, validation: str = "Warn"
     ) -> tuple[Obj, list[str]]:
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         meta = _meta(obj)
         admit = self.admitters.get(res.key)
         if admit is not None:
@@ -283,9 +302,10 @@ class Store:
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
         self.objects[res.key][(ns, name)] = obj
+        self._order.pop(res.key, None)
         self.uids[meta["uid"]] = (res, ns, name)
         self._emit("ADDED", res, obj, None)
-        return copy.deepcopy(obj), warnings
+        return clone(obj), warnings
 
     def update(
         self,
@@ -297,10 +317,23 @@ class Store:
         dry_run: bool = False,
         validation: str = "Warn",
     ) -> tuple[Obj, list[str]]:
+        obj, warnings = self._update(res, ns, name, clone(body), subresource, dry_run, validation)
+        return clone(obj), warnings
+
+    def _update(
+        self,
+        res: Resource,
+        ns: str,
+        name: str,
+        obj: Obj,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        validation: str = "Warn",
+    ) -> tuple[Obj, list[str]]:
+        """``update`` on a body the caller hands over (it may end up stored); returns the stored object."""
         current = self.objects[res.key].get((ns, name))
         if current is None:
             raise errors.not_found(res.plural, res.group, name)
-        obj = copy.deepcopy(body)
         meta = _meta(obj)
         if meta.get("name", name) != name:
             raise ApiError(400, f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
@@ -308,12 +341,14 @@ class Store:
         if want_rv and want_rv != current["metadata"]["resourceVersion"]:
             raise errors.conflict(res.plural, res.group, name)
         if subresource == "status":
-            obj = {**copy.deepcopy(current), "status": obj.get("status")}
+            # Everything but status comes from the stored object; only metadata is written below, so the
+            # other fields are shared with it rather than copied (stored objects are never changed).
+            obj = {**current, "metadata": clone(current["metadata"]), "status": obj.get("status")}
             if obj["status"] is None:
                 obj.pop("status")
         else:
             if res.status_subresource and "status" in current:
-                obj["status"] = copy.deepcopy(current["status"])
+                obj["status"] = clone(current["status"])
             elif res.status_subresource:
                 obj.pop("status", None)
             keep = current["metadata"]
@@ -332,39 +367,55 @@ class Store:
             meta["name"] = name
         obj["apiVersion"], obj["kind"] = res.group_version, res.kind
         if res.plural == "namespaces" and subresource is None:
-            obj["status"] = copy.deepcopy(current.get("status", {}))
-            obj["spec"] = copy.deepcopy(current.get("spec", {}))
+            obj["status"] = clone(current.get("status", {}))
+            obj["spec"] = clone(current.get("spec", {}))
         _default(res, obj)
-        obj, warnings = self._check(res, obj, validation)
+        obj, warnings = self._check(res, obj, validation, current)
         meta = obj["metadata"]
         meta["resourceVersion"] = current["metadata"]["resourceVersion"]
         if res.generation and _body(obj, res.status_subresource) != _body(current, res.status_subresource):
             meta["generation"] = int(current["metadata"].get("generation", 1)) + 1
         if obj == current or dry_run:
-            return copy.deepcopy(obj), warnings
+            return obj, warnings
         self.rv += 1
         meta["resourceVersion"] = str(self.rv)
         self.objects[res.key][(ns, name)] = obj
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and not self._ns_pending(res, obj):
             self._remove(res, ns, name)
-            return copy.deepcopy(obj), warnings
+            return obj, warnings
         self._emit("MODIFIED", res, obj, current)
         if meta.get("deletionTimestamp"):
             self._schedule_gc()
-        return copy.deepcopy(obj), warnings
+        return obj, warnings
 
     def mutate(
-        self, res: Resource, ns: str, name: str, change: Callable[[Obj], None], subresource: str | None = None
+        self,
+        res: Resource,
+        ns: str,
+        name: str,
+        change: Callable[[Obj], None],
+        subresource: str | None = None,
+        touches: Collection[str] | None = None,
     ) -> Obj | None:
-        """Read-modify-write for simulated controllers; ``None`` when the object is gone."""
+        """Read-modify-write for simulated controllers: the stored result (not to be changed), ``None`` when gone.
+
+        ``touches`` names the top-level fields ``change`` may modify in place: only those (and metadata,
+        which the write itself fills in) are copied for it; the others are the stored object's own and
+        ``change`` must leave them alone (it may still replace them). ``None`` copies the whole object.
+        """
         current = self.objects[res.key].get((ns, name))
         if current is None:
             return None
-        obj = copy.deepcopy(current)
+        if touches is None:
+            obj = clone(current)
+        else:
+            obj = {
+                key: clone(value) if key in touches or key == "metadata" else value for key, value in current.items()
+            }
         change(obj)
         if obj == current:
             return obj
-        return self.update(res, ns, name, obj, subresource)[0]
+        return self._update(res, ns, name, obj, subresource)[0]
 
     def _ns_pending(self, res: Resource, obj: Obj) -> bool:
         return res.plural == "namespaces" and bool(obj.get("spec", {}).get("finalizers"))
@@ -393,17 +444,17 @@ class Store:
         if precondition_rv and precondition_rv != meta["resourceVersion"]:
             raise errors.conflict(res.plural, res.group, name)
         if dry_run:
-            return copy.deepcopy(current), False
+            return clone(current), False
         finalizers = list(meta.get("finalizers") or [])
         if propagation == "Foreground" and self.dependents(meta["uid"]) and FOREGROUND not in finalizers:
             finalizers.append(FOREGROUND)
         if propagation == "Orphan" and ORPHAN not in finalizers:
             finalizers.append(ORPHAN)
         if not finalizers and not self._ns_pending(res, current):
-            return self._remove(res, ns, name), True
+            return clone(self._remove(res, ns, name)), True
         if meta.get("deletionTimestamp") and finalizers == meta.get("finalizers"):
-            return copy.deepcopy(current), False
-        obj = copy.deepcopy(current)
+            return clone(current), False
+        obj = clone(current)
         obj["metadata"]["finalizers"] = finalizers
         obj["metadata"].setdefault("deletionTimestamp", self.clock.stamp())
         obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
@@ -414,13 +465,14 @@ class Store:
         self.objects[res.key][(ns, name)] = obj
         self._emit("MODIFIED", res, obj, current)
         self._schedule_gc()
-        return copy.deepcopy(obj), False
+        return clone(obj), False
 
     def _remove(self, res: Resource, ns: str, name: str) -> Obj:
         obj = self.objects[res.key].pop((ns, name))
+        self._order.pop(res.key, None)
         self.uids.pop(obj["metadata"]["uid"], None)
         self.rv += 1
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         obj["metadata"]["resourceVersion"] = str(self.rv)
         self._emit("DELETED", res, obj, obj)
         self._schedule_gc()
@@ -504,7 +556,7 @@ class Store:
             current = self.objects["/namespaces"].get(("", ns))
             if current is None:
                 return
-            obj = copy.deepcopy(current)
+            obj = clone(current)
             obj["spec"]["finalizers"] = []
             self.rv += 1
             obj["metadata"]["resourceVersion"] = str(self.rv)

@@ -114,9 +114,12 @@ class CdiController:
                 pass
         return spec
 
+    # Reads go through ``peek`` (the stored object, no copy): nothing here changes what it read, and a
+    # write replaces a stored object rather than changing it, so a value read stays as it was read.
+
     def reconcile_profile(self, _ns: str, name: str) -> None:
-        sc = self.store.find(SC, "", name)
-        sp = self.store.find(SP, "", name)
+        sc = self.store.peek(SC, "", name)
+        sp = self.store.peek(SP, "", name)
         if sc is None:
             if sp is not None:
                 self.store.delete(SP, "", name)
@@ -167,7 +170,7 @@ class CdiController:
                 "RecognizedProvisioner" if known else "UnrecognizedProvisioner",
             )
 
-        self.store.mutate(SP, "", name, change, "status")
+        self.store.mutate(SP, "", name, change, "status", touches=("status",))
 
     # ---- DataVolume / PVC --------------------------------------------------------------------------------
 
@@ -177,7 +180,7 @@ class CdiController:
             return dict(spec["pvc"]), ""
         storage = dict(spec.get("storage") or {})
         sc_name = storage.get("storageClassName") or self._default_class()
-        profile = self.store.find(SP, "", sc_name or "")
+        profile = self.store.peek(SP, "", sc_name or "")
         sets = (profile or {}).get("status", {}).get("claimPropertySets") or []
         if not storage.get("accessModes"):
             if not sets:
@@ -201,7 +204,7 @@ class CdiController:
 
         On Harvester the StorageClass annotation is the source Harvester syncs into CDI.spec.
         """
-        sc = self.store.find(SC, "", sc_name or "") or {"metadata": {}}
+        sc = self.store.peek(SC, "", sc_name or "") or {"metadata": {}}
         annotated = (sc["metadata"].get("annotations") or {}).get("cdi.harvesterhci.io/filesystemOverhead")
         if self.harvester and annotated:
             return float(annotated)
@@ -214,17 +217,17 @@ class CdiController:
         for sc in self.store.items(SC):
             if (sc["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true":
                 return str(sc["metadata"]["name"])
-        return "harvester-longhorn" if self.store.find(SC, "", "harvester-longhorn") else None
+        return "harvester-longhorn" if self.store.peek(SC, "", "harvester-longhorn") else None
 
     def reconcile_dv(self, ns: str, name: str) -> None:
-        dv = self.store.find(DV, ns, name)
+        dv = self.store.peek(DV, ns, name)
         if dv is None or dv["metadata"].get("deletionTimestamp"):
             return
         phase = dv.get("status", {}).get("phase", "")
         if phase in ("Succeeded", "Failed"):
             return
         stamp = self.clock.stamp()
-        pvc = self.store.find(PVC, ns, name)
+        pvc = self.store.peek(PVC, ns, name)
         if pvc is None:
             claim, error = self._claim_spec(dv)
             if claim is None:
@@ -291,16 +294,21 @@ class CdiController:
                 conds = set_condition(conds, "Bound", "True", stamp, "Bound")
             status["conditions"] = conds
 
-        self.store.mutate(DV, ns, name, change, "status")
+        self.store.mutate(DV, ns, name, change, "status", touches=("status",))
 
     def reconcile_pvc(self, ns: str, name: str) -> None:
-        pvc = self.store.find(PVC, ns, name)
+        pvc = self.store.peek(PVC, ns, name)
         if pvc is None or pvc.get("status", {}).get("phase") == "Bound":
             return
         sc_name = pvc.get("spec", {}).get("storageClassName") or self._default_class()
-        if sc_name is None or self.store.find(SC, "", sc_name) is None:
+        if sc_name is None or self.store.peek(SC, "", sc_name) is None:
             self.store.mutate(
-                PVC, ns, name, lambda o: o.setdefault("status", {}).update({"phase": "Pending"}), "status"
+                PVC,
+                ns,
+                name,
+                lambda o: o.setdefault("status", {}).update({"phase": "Pending"}),
+                "status",
+                touches=("status",),
             )
             return
         spec = pvc.get("spec", {})
@@ -310,7 +318,7 @@ class CdiController:
             obj["spec"].setdefault("volumeMode", "Filesystem")
             obj["spec"]["volumeName"] = f"pvc-{obj['metadata']['uid']}"
 
-        self.store.mutate(PVC, ns, name, bind)
+        self.store.mutate(PVC, ns, name, bind, touches=("spec",))
 
         def status(obj: Obj) -> None:
             obj["status"] = {
@@ -319,4 +327,4 @@ class CdiController:
                 "capacity": dict((spec.get("resources") or {}).get("requests") or {}),
             }
 
-        self.store.mutate(PVC, ns, name, status, "status")
+        self.store.mutate(PVC, ns, name, status, "status", touches=("status",))

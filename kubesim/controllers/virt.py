@@ -11,13 +11,13 @@ kubesim can observe (semantics.md §2.5), and printableStatus follows
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ..clock import Clock
 from ..errors import ApiError
 from ..resources import by_kind
 from ..store import Event, Store
+from ..tree import clone
 from . import scheduler
 from .conditions import condition, drop_condition, is_true, set_condition
 from .loop import Key, WorkLoop
@@ -62,34 +62,76 @@ def claim_name(volume: Obj) -> str | None:
     return None
 
 
+def _demand(vmi: Obj) -> tuple[float, float, tuple[str, ...]] | None:
+    """(cpu, memory, nodes it counts on) a VMI adds to node usage; None once it has finished."""
+    if vmi.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+        return None
+    cpu, mem = scheduler.requests(vmi)
+    nodes = {vmi["metadata"].get("labels", {}).get("kubevirt.io/nodeName")}
+    target = vmi.get("status", {}).get("migrationState") or {}
+    if target.get("targetNode") and not target.get("completed") and not target.get("failed"):
+        nodes.add(target["targetNode"])
+    return cpu, mem, tuple(str(node) for node in nodes - {None})
+
+
 class VirtController:
     def __init__(self, store: Store, clock: Clock, loop: WorkLoop) -> None:
         self.store = store
         self.clock = clock
         self.loop = loop
         self.entered: dict[str, float] = {}
+        # Indexes kept from the VMI events, so an event maps to the VMIs it can affect without a scan:
+        # the claims each VMI's volumes name, the VMIs naming each claim, the VMIs waiting in Pending.
+        self._claims_of: dict[tuple[str, str], set[str]] = {}
+        self._claimants: dict[tuple[str, str], set[str]] = {}
+        self._pending: set[tuple[str, str]] = set()
+        # What each placed VMI requests, per node it counts on, and each node's total (None until summed
+        # again after a change there). Totals are summed in namespace/name order, as a scan of the VMIs
+        # would, so the floating-point result, and with it every fit decision, is the same.
+        self._demand: dict[tuple[str, str], tuple[float, float, tuple[str, ...]]] = {}
+        self._per_node: dict[str, dict[tuple[str, str], tuple[float, float]]] = {}
+        self._totals: dict[str, tuple[float, float] | None] = {}
         loop.register(VM.key, self.reconcile_vm)
         loop.register(VMI.key, self.reconcile_vmi)
         loop.map(self._related)
+
+    def _index(self, event: Event) -> None:
+        meta = event.obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        for claim in self._claims_of.pop(key, set()):
+            names = self._claimants[(key[0], claim)]
+            names.discard(key[1])
+            if not names:
+                del self._claimants[(key[0], claim)]
+        self._pending.discard(key)
+        self._set_demand(key, None if event.type == "DELETED" else _demand(event.obj))
+        if event.type == "DELETED":
+            return
+        claims = {c for c in map(claim_name, event.obj.get("spec", {}).get("volumes") or []) if c is not None}
+        self._claims_of[key] = claims
+        for claim in claims:
+            self._claimants.setdefault((key[0], claim), set()).add(key[1])
+        if event.obj.get("status", {}).get("phase") == "Pending":
+            self._pending.add(key)
 
     def _related(self, event: Event) -> list[Key]:
         meta = event.obj["metadata"]
         ns = meta.get("namespace", "")
         if event.resource is VMI:
+            self._index(event)
             return [(VM.key, ns, meta["name"])]
         if event.resource in (PVC, DV):
             keys: list[Key] = []
             for ref in meta.get("ownerReferences") or []:
                 if ref.get("kind") == "VirtualMachine":
                     keys.append((VM.key, ns, ref["name"]))
-            keys += [(VMI.key, ns, v["metadata"]["name"]) for v in self.store.items(VMI, ns)]
+            # A VMI reads only the claims its volumes name; one still Pending may also be waiting to be
+            # placed, and a claim event is one of the cluster changes that retries that.
+            names = self._claimants.get((ns, meta["name"]), set()) | {n for s, n in self._pending if s == ns}
+            keys += [(VMI.key, ns, n) for n in sorted(names)]
             return keys
         if event.resource is NODE:
-            return [
-                (VMI.key, v["metadata"].get("namespace", ""), v["metadata"]["name"])
-                for v in self.store.items(VMI)
-                if v.get("status", {}).get("phase") == "Pending"
-            ]
+            return [(VMI.key, s, n) for s, n in sorted(self._pending)]
         return []
 
     # ---- VirtualMachine ----------------------------------------------------------------------------------
@@ -97,7 +139,7 @@ class VirtController:
     def _volumes_ready(self, vm: Obj) -> tuple[bool, str | None]:
         ns = vm["metadata"]["namespace"]
         for tpl in vm.get("spec", {}).get("dataVolumeTemplates") or []:
-            dv = self.store.find(DV, ns, tpl["metadata"]["name"])
+            dv = self.store.peek(DV, ns, tpl["metadata"]["name"])
             if dv is None:
                 return False, "Provisioning"
             phase = dv.get("status", {}).get("phase")
@@ -106,7 +148,7 @@ class VirtController:
             if phase != "Succeeded":
                 return False, "Provisioning"
         for vol in vm.get("spec", {}).get("template", {}).get("spec", {}).get("volumes") or []:
-            if "persistentVolumeClaim" in vol and self.store.find(PVC, ns, claim_name(vol) or "") is None:
+            if "persistentVolumeClaim" in vol and self.store.peek(PVC, ns, claim_name(vol) or "") is None:
                 return False, "ErrorPvcNotFound"
         return True, None
 
@@ -114,27 +156,29 @@ class VirtController:
         ns = vm["metadata"]["namespace"]
         for tpl in vm.get("spec", {}).get("dataVolumeTemplates") or []:
             name = tpl["metadata"]["name"]
-            if self.store.find(DV, ns, name) is None:
-                meta = copy.deepcopy(tpl.get("metadata", {}))
+            if self.store.peek(DV, ns, name) is None:
+                meta = clone(tpl.get("metadata", {}))
                 meta["ownerReferences"] = [owner_ref(vm)]
-                self.store.create(DV, ns, {"metadata": meta, "spec": copy.deepcopy(tpl.get("spec", {}))})
+                self.store.create(DV, ns, {"metadata": meta, "spec": clone(tpl.get("spec", {}))})
 
     def _new_vmi(self, vm: Obj) -> None:
         tpl = vm.get("spec", {}).get("template", {})
-        meta = copy.deepcopy(tpl.get("metadata") or {})
+        meta = clone(tpl.get("metadata") or {})
         meta = {k: v for k, v in meta.items() if k in ("labels", "annotations")}
         meta["name"] = vm["metadata"]["name"]
         meta["ownerReferences"] = [owner_ref(vm)]
         meta.setdefault("labels", {})["kubevirt.io/vm"] = vm["metadata"]["name"]
-        self.store.create(
-            VMI, vm["metadata"]["namespace"], {"metadata": meta, "spec": copy.deepcopy(tpl.get("spec", {}))}
-        )
+        self.store.create(VMI, vm["metadata"]["namespace"], {"metadata": meta, "spec": clone(tpl.get("spec", {}))})
+
+    # The reconcilers read through ``peek``: they never change what they read (writes go through
+    # ``mutate``/``create``/``delete``, which copy), and a stored object is replaced, not changed, by a
+    # write, so what they hold stays the snapshot they read.
 
     def reconcile_vm(self, ns: str, name: str) -> None:
-        vm = self.store.find(VM, ns, name)
+        vm = self.store.peek(VM, ns, name)
         if vm is None:
             return
-        vmi = self.store.find(VMI, ns, name)
+        vmi = self.store.peek(VMI, ns, name)
         deleting = bool(vm["metadata"].get("deletionTimestamp"))
         strategy = run_strategy(vm)
         requests = list(vm.get("status", {}).get("stateChangeRequests") or [])
@@ -177,7 +221,7 @@ class VirtController:
 
     def _vm_status(self, vm: Obj, requests: list[Obj], blocker: str | None) -> None:
         ns, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
-        vmi = self.store.find(VMI, ns, name)
+        vmi = self.store.peek(VMI, ns, name)
         stamp = self.clock.stamp()
         phase = (vmi or {}).get("status", {}).get("phase")
         running = phase == "Running"
@@ -240,31 +284,59 @@ class VirtController:
             else:
                 status.pop("stateChangeRequests", None)
 
-        self.store.mutate(VM, ns, name, change, "status")
+        self.store.mutate(VM, ns, name, change, "status", touches=("status",))
 
     # ---- VirtualMachineInstance --------------------------------------------------------------------------
 
     def usage(self, exclude_uid: str | None = None) -> dict[str, tuple[float, float]]:
         """Requests per node of placed VMIs, counting migration targets on both ends."""
+        if exclude_uid is not None:
+            return self._usage_scan(exclude_uid)
         out: dict[str, tuple[float, float]] = {}
-        for vmi in self.store.items(VMI):
-            if vmi["metadata"]["uid"] == exclude_uid or vmi.get("status", {}).get("phase") in (
-                "Succeeded",
-                "Failed",
-            ):
-                continue
-            cpu, mem = scheduler.requests(vmi)
-            nodes = {vmi["metadata"].get("labels", {}).get("kubevirt.io/nodeName")}
-            target = vmi.get("status", {}).get("migrationState") or {}
-            if target.get("targetNode") and not target.get("completed") and not target.get("failed"):
-                nodes.add(target["targetNode"])
-            for node in nodes - {None}:
-                c, m = out.get(str(node), (0.0, 0.0))
-                out[str(node)] = (c + cpu, m + mem)
+        for node, total in self._totals.items():
+            if total is None:
+                c, m = 0.0, 0.0
+                entries = self._per_node[node]
+                for key in sorted(entries):
+                    cpu, mem = entries[key]
+                    c, m = c + cpu, m + mem
+                total = self._totals[node] = (c, m)
+            out[node] = total
         return out
 
+    def _usage_scan(self, exclude_uid: str | None) -> dict[str, tuple[float, float]]:
+        out: dict[str, tuple[float, float]] = {}
+        for vmi in self.store.items(VMI):
+            if vmi["metadata"]["uid"] == exclude_uid:
+                continue
+            demand = _demand(vmi)
+            if demand is None:
+                continue
+            cpu, mem, nodes = demand
+            for node in nodes:
+                c, m = out.get(node, (0.0, 0.0))
+                out[node] = (c + cpu, m + mem)
+        return out
+
+    def _set_demand(self, key: tuple[str, str], demand: tuple[float, float, tuple[str, ...]] | None) -> None:
+        old = self._demand.get(key)
+        if old == demand:
+            return
+        for node in old[2] if old is not None else ():
+            del self._per_node[node][key]
+            self._totals[node] = None
+            if not self._per_node[node]:
+                del self._per_node[node], self._totals[node]
+        if demand is None or not demand[2]:
+            self._demand.pop(key, None)
+            return
+        self._demand[key] = demand
+        for node in demand[2]:
+            self._per_node.setdefault(node, {})[key] = demand[:2]
+            self._totals[node] = None
+
     def reconcile_vmi(self, ns: str, name: str) -> None:
-        vmi = self.store.find(VMI, ns, name)
+        vmi = self.store.peek(VMI, ns, name)
         if vmi is None or vmi["metadata"].get("deletionTimestamp"):
             return
         uid = vmi["metadata"]["uid"]
@@ -303,9 +375,9 @@ class VirtController:
                 status["nodeName"] = node
             status.update(extra or {})
 
-        self.store.mutate(VMI, vmi["metadata"]["namespace"], vmi["metadata"]["name"], change)
+        self.store.mutate(VMI, vmi["metadata"]["namespace"], vmi["metadata"]["name"], change, touches=("status",))
         if phase == "Running":
-            fresh = self.store.find(VMI, vmi["metadata"]["namespace"], vmi["metadata"]["name"])
+            fresh = self.store.peek(VMI, vmi["metadata"]["namespace"], vmi["metadata"]["name"])
             if fresh is not None:
                 self._running_status(fresh)
 
@@ -313,7 +385,7 @@ class VirtController:
         ns, name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
         for vol in vmi.get("spec", {}).get("volumes") or []:
             claim = claim_name(vol)
-            pvc = self.store.find(PVC, ns, claim) if claim else None
+            pvc = self.store.peek(PVC, ns, claim) if claim else None
             if claim and (pvc is None or pvc.get("status", {}).get("phase") != "Bound"):
                 self.loop.after(2.0, (VMI.key, ns, name))
                 return
@@ -328,7 +400,7 @@ class VirtController:
                     status.get("conditions") or [], "PodScheduled", "False", stamp, "Unschedulable", message
                 )
 
-            self.store.mutate(VMI, ns, name, unsched)
+            self.store.mutate(VMI, ns, name, unsched, touches=("status",))
             self.loop.after(5.0, (VMI.key, ns, name))
             return
 
@@ -337,8 +409,8 @@ class VirtController:
             status = obj.setdefault("status", {})
             status["conditions"] = drop_condition(status.get("conditions") or [], "PodScheduled")
 
-        self.store.mutate(VMI, ns, name, placed)
-        fresh = self.store.find(VMI, ns, name)
+        self.store.mutate(VMI, ns, name, placed, touches=("metadata", "status"))
+        fresh = self.store.peek(VMI, ns, name)
         if fresh is not None:
             self._phase(fresh, "Scheduling")
             self.loop.after(DELAYS["Scheduling"], (VMI.key, ns, name))
@@ -349,7 +421,7 @@ class VirtController:
         for vol in vmi.get("spec", {}).get("volumes") or []:
             entry: Obj = {"name": vol["name"], "target": ""}
             claim = claim_name(vol)
-            pvc = self.store.find(PVC, ns, claim) if claim else None
+            pvc = self.store.peek(PVC, ns, claim) if claim else None
             if pvc is not None:
                 entry["persistentVolumeClaimInfo"] = {
                     "claimName": claim,
@@ -391,7 +463,7 @@ class VirtController:
                 if "hostDisk" not in vol and vol["name"] not in readonly:
                     block = True
                 continue
-            pvc = self.store.find(PVC, ns, claim)
+            pvc = self.store.peek(PVC, ns, claim)
             if pvc is None:
                 return (
                     False,
@@ -434,7 +506,7 @@ class VirtController:
             status.setdefault("guestOSInfo", {})
             status["qosClass"] = "Burstable"
 
-        self.store.mutate(VMI, vmi["metadata"]["namespace"], vmi["metadata"]["name"], change)
+        self.store.mutate(VMI, vmi["metadata"]["namespace"], vmi["metadata"]["name"], change, touches=("status",))
 
     # ---- subresources.kubevirt.io ------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -72,13 +72,31 @@ def _guard_method(method: Callable[..., Any]) -> Callable[..., Any]:
     return unary
 
 
-class _Guarded:
-    """The servicer's RPC methods with domain errors mapped to rich gRPC statuses."""
+UnaryBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+StreamBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
-    def __init__(self, servicer: object):
+
+class MethodInterceptor(Protocol):
+    """Wraps each RPC method once, at registration: no per-call handler lookup or wrapper is built."""
+
+    def unary(self, method: str, behaviour: UnaryBehaviour) -> UnaryBehaviour: ...
+
+    def stream(self, method: str, behaviour: StreamBehaviour) -> StreamBehaviour: ...
+
+
+class _Guarded:
+    """The servicer's RPC methods with domain errors mapped to rich gRPC statuses, inside the interceptors
+    (the first outermost), which therefore see the status the error became."""
+
+    def __init__(self, service_name: str, servicer: object, interceptors: Sequence[MethodInterceptor]):
         for name in dir(servicer):
             if name[:1].isupper():
-                setattr(self, name, _guard_method(getattr(servicer, name)))
+                implementation = getattr(servicer, name)
+                method = _guard_method(implementation)
+                streaming, full = inspect.isasyncgenfunction(implementation), f"{service_name}/{name}"
+                for interceptor in reversed(interceptors):
+                    method = interceptor.stream(full, method) if streaming else interceptor.unary(full, method)
+                setattr(self, name, method)
 
 
 async def build_grpc_server(
@@ -86,19 +104,18 @@ async def build_grpc_server(
     host: str,
     port: int,
     credentials: grpc.ServerCredentials | None = None,
-    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    interceptors: Sequence[MethodInterceptor] = (),
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """A server bound to host:port (0 picks a port), ready to start; with its health servicer and bound port.
-    With `credentials` it serves TLS only."""
+    With `credentials` it serves TLS only. `interceptors` wrap every Harrow RPC (not health, reflection)."""
     server = grpc.aio.server(
-        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
     for service_name, servicer in servicers.items():
-        _REGISTER[service_name](_Guarded(servicer), server)
+        _REGISTER[service_name](_Guarded(service_name, servicer, interceptors), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service_name in (*servicers, ""):

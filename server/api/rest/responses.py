@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
 from server.api.errors import http_status, internal_status, rest_error_body, retry_after_seconds, to_status
 from server.api.rest.call_context import RestAbort
 from server.domain.errors import HarrowError, NotFound, ResourceExhausted
+from server.services import proto_json
 
 JSON_TYPE = "application/json"
 NDJSON_TYPE = "application/x-ndjson"
@@ -54,7 +54,7 @@ _HTTP_OVERRIDES: dict[type[BaseException], int] = {MethodNotAllowed: 405, Reques
 
 
 def message_json(message: Message) -> bytes:
-    return json.dumps(json_format.MessageToDict(message), separators=(",", ":")).encode()
+    return json.dumps(proto_json.message_to_dict(message), separators=(",", ":")).encode()
 
 
 def message_response(message: Message) -> web.Response:

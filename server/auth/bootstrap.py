@@ -35,7 +35,7 @@ async def bootstrap_admin(db: Database) -> str | None:
         if await session.scalar(select(func.count()).select_from(PrincipalRow)):
             return None
         _as_cli("bootstrap", f"principals/{BOOTSTRAP_PRINCIPAL}")
-        audit.record(session)
+        await audit.record(session)
         binding = {"role": Role.ADMIN.name, "cluster": ALL_CLUSTERS, "namespace": ""}
         principal = new_principal(BOOTSTRAP_PRINCIPAL, "bootstrap admin", [binding], datetime.now(UTC))
         session.add(principal)
@@ -52,7 +52,7 @@ async def create_token(
     name = f"principals/{principal_id}"
     _as_cli("token create", name)
     async with db.transaction() as session:
-        audit.record(session)
+        await audit.record(session)
         at = datetime.now(UTC)
         query = select(PrincipalRow).where(PrincipalRow.name == name).with_for_update()
         principal = (await session.execute(query)).scalar_one_or_none()
@@ -88,7 +88,7 @@ async def revoke_token(db: Database, name: str) -> bool:
         row = (await session.execute(query)).scalar_one_or_none()
         if row is None:
             return False
-        audit.record(session)
+        await audit.record(session)
         if row.revoke_time is None:
             row.revoke_time = datetime.now(UTC)
     return True

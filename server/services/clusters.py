@@ -127,7 +127,7 @@ class ClusterService:
         if request.validate_only:
             return to_proto(row)
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             if await resources.get_live(session, ClusterRow, name) is not None:
                 raise _exists(name)
             session.add(row)
@@ -144,7 +144,7 @@ class ClusterService:
         if "kubeconfig" in paths:
             _check_kubeconfig(request.cluster.kubeconfig, "cluster.kubeconfig")
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             row = await resources.get_live(session, ClusterRow, name, lock=True)
             if row is None:
                 raise _not_found(name)
@@ -174,7 +174,7 @@ class ClusterService:
     async def delete(self, request: cluster_pb2.DeleteClusterRequest) -> empty_pb2.Empty:
         name = f"clusters/{parse_cluster_name(request.name)}"
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             row = await resources.get_live(session, ClusterRow, name, lock=True)
             if row is None:
                 if request.allow_missing:

@@ -17,14 +17,14 @@ from typing import Any, Generic, TypeVar
 from google.longrunning import operations_pb2
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import audit
 from server.domain.errors import InvalidArgument, NotFound
-from server.services import common
+from server.services import common, proto_json
 from storage.db import Database
-from storage.models import ClusterRow, OperationRow, ResourceColumns
+from storage.models import AuditRecordRow, ClusterRow, OperationRow, ResourceColumns
 from storage.repos import changes, idempotency, resources
 
 Row = TypeVar("Row", bound=ResourceColumns)
@@ -45,7 +45,8 @@ async def idempotent(
     request_id: str = getattr(request, "request_id", "")
     common.check_request_id(request_id)
     async with db.transaction() as session:
-        audit.record(session)
+        # The audit row rides on one of the work's own statements where it can (server/auth/audit.py).
+        audit.defer(session)
         at = common.now()
         if request_id and not dry_run:
             fingerprint = common.fingerprint(request)
@@ -55,10 +56,12 @@ async def idempotent(
                     raise InvalidArgument.for_field(
                         "request_id", f"{request_id} was already used for a different request ({prior.method})"
                     )
+                await audit.write_deferred(session)
                 return await _replay(session, response_type, prior.response or b"")
         response = await work(session, at)
         if request_id and not dry_run:
             await idempotency.store(session, request_id, response.SerializeToString())
+        await audit.write_deferred(session)
         return response
 
 
@@ -92,7 +95,7 @@ class Kind(Generic[Row]):
             name=row.name,
             uid=row.uid,
             event_type=event,
-            resource=json_format.MessageToDict(self.to_proto(row)),
+            resource=proto_json.message_to_dict(self.to_proto(row)),
             now=at,
         )
 
@@ -115,7 +118,13 @@ class Kind(Generic[Row]):
     async def operation(
         self, session: AsyncSession, row: Row, verb: str, request_id: str, at: datetime
     ) -> operations_pb2.Operation:
-        """The operation that is done once the cluster shows the row's current generation."""
+        """The operation that is done once the cluster shows the row's current generation (and the audit row)."""
+        operation = self.new_operation(row, verb, request_id, at)
+        await resources.insert_new(session, operation, *audit_rows(session))
+        return common.operation_to_proto(operation)
+
+    def new_operation(self, row: Row, verb: str, request_id: str, at: datetime) -> OperationRow:
+        """`operation`'s row, for a writer that inserts it together with its resource row."""
         operation = common.new_operation(
             target=row.name,
             target_uid=row.uid,
@@ -129,8 +138,13 @@ class Kind(Generic[Row]):
             operation.end_time = at
             operation.status_message = "the cluster already shows this"
             operation.response = common.any_to_json(self.to_proto(row))
-        await resources.insert_new(session, operation)
-        return common.operation_to_proto(operation)
+        return operation
+
+
+def audit_rows(session: AsyncSession) -> list[AuditRecordRow]:
+    """The audit row `idempotent` deferred, for an insert to carry (none when already written or not owed)."""
+    values = audit.take(session)
+    return [] if values is None else [AuditRecordRow(**values)]
 
 
 def done_operation(response: Message) -> operations_pb2.Operation:
@@ -143,20 +157,36 @@ def done_operation(response: Message) -> operations_pb2.Operation:
 async def require_cluster(session: AsyncSession, cluster: str) -> None:
     query = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
     if (await session.execute(query)).first() is None:
-        raise _cluster_not_found(cluster)
+        raise cluster_not_found(cluster)
 
 
 async def name_taken(session: AsyncSession, cluster: str, model: type[ResourceColumns], name: str) -> bool:
     """`require_cluster`, and whether a live `model` row is called `name`: one round trip for a create's checks."""
-    cluster_live = select(ClusterRow.uid).where(ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False))
-    taken = select(model.uid).where(model.name == name, model.purged.is_(False))
-    has_cluster, exists = (await session.execute(select(cluster_live.exists(), taken.exists()))).one()
-    if not has_cluster:
-        raise _cluster_not_found(cluster)
-    return bool(exists)
+    found = (
+        await session.execute(_name_taken_query(model), {"cluster_name": f"clusters/{cluster}", "name": name})
+    ).one()
+    if not found[0]:
+        raise cluster_not_found(cluster)
+    return bool(found[1])
 
 
-def _cluster_not_found(cluster: str) -> NotFound:
+# Whether the cluster named by the `cluster_name` parameter is live; built once, like the statements using it.
+CLUSTER_LIVE = exists(
+    select(ClusterRow.uid).where(ClusterRow.name == bindparam("cluster_name"), ClusterRow.purged.is_(False))
+)
+# Built once per table: a reused statement keeps its cache key, so a create skips rebuilding and rehashing it.
+_NAME_TAKEN: dict[type[ResourceColumns], Select[bool, bool]] = {}
+
+
+def _name_taken_query(model: type[ResourceColumns]) -> Select[bool, bool]:
+    query = _NAME_TAKEN.get(model)
+    if query is None:
+        taken = select(model.uid).where(model.name == bindparam("name"), model.purged.is_(False))
+        query = _NAME_TAKEN[model] = select(CLUSTER_LIVE, taken.exists())
+    return query
+
+
+def cluster_not_found(cluster: str) -> NotFound:
     return NotFound(
         f"cluster clusters/{cluster} does not exist",
         reason="CLUSTER_NOT_FOUND",

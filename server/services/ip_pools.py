@@ -1,13 +1,14 @@
 """IP pools: Harrow's database is the allocator of record (issue 5).
 
-Allocation is one short transaction: the pool row is read FOR SHARE (so a
-concurrent shrink or delete waits, while allocations from the same pool do
-not wait for each other), a candidate address is inserted with ON CONFLICT
+Allocation is one short transaction: the pool row is read FOR KEY SHARE (so
+a concurrent shrink or delete, which takes it FOR UPDATE, waits, while
+allocations from the same pool do not wait for each other), a candidate address is inserted with ON CONFLICT
 DO NOTHING against the (cluster, address) primary key, and the ledger gets
 one event. A lost race just moves on to another candidate; a duplicate owner
 is impossible by construction, not by locking. The pool and the owner's view
-are read in one statement, and each insert carries its ledger event with it
-(storage/repos/ip_allocations.py), so an allocation is five round trips.
+are read in one statement that also writes the call's audit row, and each
+insert carries its ledger event with it (storage/repos/ip_allocations.py), so
+an allocation is four round trips: BEGIN, read, allocate, COMMIT.
 
 Pool changes take the cluster row FOR UPDATE, so two pools cannot be
 validated against each other's stale state (overlapping ranges, priorities).
@@ -30,6 +31,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.auth import audit
 from server.domain import ipam, page_token
 from server.domain.errors import (
     AlreadyExists,
@@ -306,7 +308,7 @@ class IpPoolService:
         _check_owner(request.owner)
 
         async def work(session: AsyncSession, at: datetime) -> pb.IpAllocation:
-            found = await ip_allocations.pool_and_view(session, request.pool, request.owner)
+            found = await ip_allocations.pool_and_view(session, request.pool, request.owner, audit.take(session))
             pool = _usable(found[0] if found is not None else None, request.pool)
             return await allocate_in(
                 session, pool, request.owner, request.address, request.request_id, at, view=found and found[1]
@@ -546,14 +548,16 @@ async def allocate_in(
     if view is None:
         view = await ip_allocations.owner_view(session, pool.uid, owner)
     wanted = _address_of_id(requested, "address") if requested else None
-    if view.held is not None and view.held_since is not None:
-        if wanted is not None and wanted != view.held:
-            raise AlreadyExists(
-                f"owner {owner!r} already holds {view.held} in {pool.name}; release it first",
-                reason="OWNER_HOLDS_ADDRESS",
-                metadata={"address": str(view.held), "owner": owner},
-            )
-        return _allocated(pool, view.held, owner, view.held_since, "EXISTING")
+    existing = _existing(pool, owner, wanted, view)
+    if existing is not None:
+        return existing
+
+    async def raced() -> pb.IpAllocation | None:
+        """After a claim that got nothing: the owner's own allocation if a concurrent one for it just won.
+
+        Two parallel applies for one owner must both get its one address, not POOL_EXHAUSTED."""
+        return _existing(pool, owner, wanted, await ip_allocations.owner_view(session, pool.uid, owner))
+
     ranges = _ranges_of(pool.spec)
     claim = ip_allocations.Claim(pool, owner, request_id, at)
     if wanted is not None:
@@ -562,6 +566,8 @@ async def allocate_in(
                 "address", f"{wanted} is not an address {pool.name} hands out (outside its ranges, or its gateway)"
             )
         if await ip_allocations.claim(session, claim, wanted) is None:
+            if (existing := await raced()) is not None:
+                return existing
             holder = await _holder(session, pool.cluster, wanted)
             raise AlreadyExists(
                 f"{wanted} is held by {holder!r}",
@@ -573,19 +579,39 @@ async def allocate_in(
     if previous is not None and ipam.holds(ranges, previous):
         if await ip_allocations.claim(session, claim, previous) is not None:
             return _allocated(pool, previous, owner, at, "STICKY")
+        if (existing := await raced()) is not None:
+            return existing
     for batch in ipam.candidate_batches(ranges, view.last, _BATCH):
         address = await ip_allocations.claim_first_free(session, claim, batch)
         if address is not None:
             return _allocated(pool, address, owner, at, "NEXT_FREE")
+        if (existing := await raced()) is not None:
+            return existing
     raise ResourceExhausted(
         f"IP pool {pool.name} has no free address", reason="POOL_EXHAUSTED", metadata={"pool": pool.name}
     )
 
 
+def _existing(
+    pool: IpPoolRow, owner: str, wanted: ipam.Address | None, view: ip_allocations.OwnerView
+) -> pb.IpAllocation | None:
+    """The owner's current allocation, if it holds one (an error if it asked for a different address)."""
+    if view.held is None or view.held_since is None:
+        return None
+    if wanted is not None and wanted != view.held:
+        raise AlreadyExists(
+            f"owner {owner!r} already holds {view.held} in {pool.name}; release it first",
+            reason="OWNER_HOLDS_ADDRESS",
+            metadata={"address": str(view.held), "owner": owner},
+        )
+    return _allocated(pool, view.held, owner, view.held_since, "EXISTING")
+
+
 async def usable_pool(session: AsyncSession, name: str) -> IpPoolRow:
     """The pool, held FOR SHARE: allocations proceed side by side, a shrink or delete waits for them."""
     query = select(IpPoolRow).where(IpPoolRow.name == name, IpPoolRow.purged.is_(False))
-    return _usable((await session.execute(query.with_for_update(key_share=True))).scalar_one_or_none(), name)
+    # read=True: FOR KEY SHARE. key_share alone is FOR NO KEY UPDATE, which queues allocations behind each other.
+    return _usable((await session.execute(query.with_for_update(read=True, key_share=True))).scalar_one_or_none(), name)
 
 
 def _usable(row: IpPoolRow | None, name: str) -> IpPoolRow:

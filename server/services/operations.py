@@ -115,7 +115,7 @@ class OperationService:
                 )
             if row.done:
                 return
-            audit.record(session)
+            await audit.record(session)
             at = common.now()
             row.cancel_requested = True
             row.done = True

@@ -229,7 +229,7 @@ class SecurityService:
             request.principal_id, request.principal.display_name, _bindings_json(request.principal.role_bindings), at
         )
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             session.add(row)
             try:
                 await session.flush()
@@ -255,7 +255,7 @@ class SecurityService:
         if "certificate_subjects" in paths:
             _check_subjects(list(request.principal.certificate_subjects), "principal.certificate_subjects")
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             row = await _principal(session, name, lock=True)
             common.check_etag(request.principal.etag, row.etag, name, "principal.etag")
             if "display_name" in paths:
@@ -272,7 +272,7 @@ class SecurityService:
     async def delete_principal(self, request: pb.DeletePrincipalRequest) -> empty_pb2.Empty:
         name = f"principals/{_principal_id(request.name)}"
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             row = await _principal(session, name, lock=True)
             common.check_etag(request.etag, row.etag, name)
             await session.delete(row)
@@ -283,7 +283,7 @@ class SecurityService:
         at = common.now()
         expire_time = _expire_time(request, at)
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             principal = await _principal(session, name)
             row, secret = await add_token(session, principal, request.token.display_name, expire_time)
             return pb.CreateTokenResponse(token=token_to_proto(row, name, at), secret=secret)
@@ -314,7 +314,7 @@ class SecurityService:
         principal = f"principals/{principal_id}"
         at = common.now()
         async with self._db.transaction() as session:
-            audit.record(session)
+            await audit.record(session)
             query = (
                 select(ApiTokenRow)
                 .join(PrincipalRow, PrincipalRow.uid == ApiTokenRow.principal_uid)

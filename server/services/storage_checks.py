@@ -1,9 +1,10 @@
 """A VM's disks judged against its cluster's storage profiles, for the VM service and the VM worker.
 
-One query reads the cluster's profile rows (a few per cluster); the judging
-itself is pure (domain/storage_volumes.py). A cluster whose storage Harrow has
-not observed yet (no profile rows) is not judged at all, rather than warning
-about every disk.
+One query reads the cluster's profile rows (a few per cluster), or a create's
+name check carries it (`PROFILES`); the judging itself is pure
+(domain/storage_volumes.py). A cluster whose storage Harrow has not observed
+yet (no profile rows) is not judged at all, rather than warning about every
+disk.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from google.longrunning import operations_pb2
 from google.protobuf import json_format
 from harrow.v1 import common_pb2
 from harrow.v1 import virtual_machine_pb2 as vm_pb
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, Text, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import storage_sizing, storage_volumes
@@ -25,27 +27,53 @@ from storage.models import StorageProfileRow
 Obj = dict[str, Any]
 
 
-async def profiles_of(session: AsyncSession, cluster: str) -> tuple[dict[str, storage_volumes.ProfileFacts], str]:
+# The cluster's live profiles as one JSON value, [[storage_class, observed, status], ...]: a column another
+# statement can carry (a create reads them with its insert: `virtual_machines._create`). Built once.
+PROFILES: ScalarSelect[Any] = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(
+                func.jsonb_build_array(
+                    StorageProfileRow.storage_class, StorageProfileRow.observed, StorageProfileRow.status
+                )
+            ),
+            literal_column("'[]'::jsonb", JSONB),
+            type_=JSONB,
+        )
+    )
+    .where(StorageProfileRow.cluster == bindparam("cluster", type_=Text), StorageProfileRow.purged.is_(False))
+    .scalar_subquery()
+)
+_PROFILES = select(PROFILES)
+
+Profiles = tuple[dict[str, storage_volumes.ProfileFacts], str]
+
+
+async def profiles_of(session: AsyncSession, cluster: str) -> Profiles:
     """The cluster's profiles by class name, and its default class ("" when none is marked)."""
-    query = select(StorageProfileRow).where(StorageProfileRow.cluster == cluster, StorageProfileRow.purged.is_(False))
+    return facts_of((await session.execute(_PROFILES, {"cluster": cluster})).scalar_one())
+
+
+def facts_of(rows: list[list[Any]]) -> Profiles:
+    """`profiles_of` from the `PROFILES` column's value."""
     facts: dict[str, storage_volumes.ProfileFacts] = {}
     default = ""
-    for row in sorted((await session.execute(query)).scalars().all(), key=lambda r: r.storage_class):
-        sc = row.observed.get("storageClass") or {}
+    for storage_class, observed, status in sorted(rows, key=lambda r: str(r[0])):
+        sc = observed.get("storageClass") or {}
         if sc.get("default") and not default:
-            default = row.storage_class
+            default = storage_class
         sets = tuple(
             (
                 tuple(ACCESS_MODES[m] for m in s.get("access_modes", []) if m in ACCESS_MODES),
                 VOLUME_MODES.get(s.get("volume_mode", ""), ""),
             )
-            for s in row.status.get("claim_property_sets", [])
+            for s in status.get("claim_property_sets", [])
         )
-        overhead = (row.status.get("filesystem_overhead") or {}).get("effective") or storage_sizing.default_overhead(
-            str(row.observed.get("cdiVersion", ""))
+        overhead = (status.get("filesystem_overhead") or {}).get("effective") or storage_sizing.default_overhead(
+            str(observed.get("cdiVersion", ""))
         )
-        facts[row.storage_class] = storage_volumes.ProfileFacts(
-            row.storage_class, str(sc.get("provisioner", "")), sc.get("parameters") or {}, sets, str(overhead)
+        facts[storage_class] = storage_volumes.ProfileFacts(
+            storage_class, str(sc.get("provisioner", "")), sc.get("parameters") or {}, sets, str(overhead)
         )
     return facts, default
 
@@ -58,11 +86,26 @@ async def judge(session: AsyncSession, cluster: str, spec: Obj) -> storage_volum
     return storage_volumes.judge_vm(spec.get("disks", []), profiles, default)
 
 
+def needs_profiles(vm: vm_pb.VirtualMachine) -> bool:
+    """Whether any disk gets a new volume, the only disks the profiles judge (an existing PVC is not)."""
+    return any(disk.HasField("image") or disk.HasField("new_volume") for disk in vm.spec.disks)
+
+
 async def check_vm(session: AsyncSession, cluster: str, vm: vm_pb.VirtualMachine) -> storage_volumes.VmVerdict | None:
     """Judge a VM about to be written; refuse one whose eviction strategy needs a migration its disks cannot do."""
+    if not needs_profiles(vm):
+        return None  # nothing to judge, and so nothing to read
+    return check_vm_against(vm, await profiles_of(session, cluster))
+
+
+def check_vm_against(vm: vm_pb.VirtualMachine, profiles: Profiles) -> storage_volumes.VmVerdict | None:
+    """`check_vm` with the cluster's profiles already read (`PROFILES`)."""
+    facts, default = profiles
+    if not facts:
+        return None
     spec = json_format.MessageToDict(vm.spec, preserving_proto_field_name=True)
-    verdict = await judge(session, cluster, spec)
-    if verdict is None or vm.spec.eviction_strategy != vm_pb.VirtualMachineSpec.LIVE_MIGRATE or not verdict.blockers:
+    verdict = storage_volumes.judge_vm(spec.get("disks", []), facts, default)
+    if vm.spec.eviction_strategy != vm_pb.VirtualMachineSpec.LIVE_MIGRATE or not verdict.blockers:
         return verdict
     first = next(v for v in verdict.disks if v.blocker)
     raise FailedPrecondition(

@@ -22,6 +22,7 @@ from google.protobuf import empty_pb2, field_mask_pb2, json_format
 from google.protobuf.message import Message
 from harrow.v1 import common_pb2
 from harrow.v1 import virtual_machine_pb2 as vm_pb
+from sqlalchemy import null
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +31,7 @@ from server.domain.errors import AlreadyExists, FailedPrecondition, FieldViolati
 from server.domain.filter_match import evaluate
 from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
-from server.services import common, intent, ip_pools, storage_checks
+from server.services import common, intent, ip_pools, proto_json, storage_checks
 from server.services.vm_validation import vm_violations
 from storage.changefeed import Bookmark, Change, ChangeFeed
 from storage.db import Database
@@ -79,14 +80,14 @@ _FILTER_COLUMNS: dict[str, Column] = {
 def to_proto(row: VirtualMachineRow) -> vm_pb.VirtualMachine:
     vm = _VM(state=_VM.State.Value(row.state))
     common.fill_resource_fields(vm, row)
-    json_format.ParseDict(row.spec, vm.spec)
+    proto_json.parse_field(row.spec, vm, "spec")
     status = vm.status
     status.node = row.status.get("node", "")
     status.ip_addresses.extend(row.status.get("ip_addresses", []))
     for interface in row.status.get("interfaces", []):
-        json_format.ParseDict(interface, status.interfaces.add())
+        proto_json.parse_into(interface, status.interfaces.add())
     for disk in row.status.get("disks", []):
-        json_format.ParseDict(disk, status.disks.add())
+        proto_json.parse_into(disk, status.disks.add())
     status.live_migration_blockers.extend(row.status.get("live_migration_blockers", []))
     if row.delete_time is None:
         run_strategy = row.spec.get("run_strategy", "HALTED")
@@ -185,9 +186,7 @@ class VirtualMachineService:
         _check(request.virtual_machine)
 
         async def work(session: AsyncSession, at: datetime) -> operations_pb2.Operation:
-            verdict = await storage_checks.check_vm(session, name.cluster, request.virtual_machine)
-            operation = await self._insert(session, name, request.virtual_machine, request.request_id, at)
-            return storage_checks.with_warnings(operation, verdict)
+            return await _create(session, name, request.virtual_machine, request.request_id, at)
 
         if request.validate_only:
             return await self._preview(name, request.virtual_machine, must_exist=False)
@@ -359,33 +358,14 @@ class VirtualMachineService:
             raise _exists(name)
         pools = await _pools_of(session, name, vm, "virtual_machine")
         await _hold_addresses(session, name, pools, request_id, at, replacing=False)
-        uid = uuid.uuid4()
-        spec = _spec_json(vm.spec)
-        row = VirtualMachineRow(
-            uid=uid,
-            name=str(name),
-            cluster=name.cluster,
-            namespace=name.namespace,
-            spec=spec,
-            status={},
-            state=vm_state.expected_state(spec["run_strategy"]),
-            conditions=[],
-            labels=dict(vm.labels),
-            annotations=dict(vm.annotations),
-            generation=1,
-            observed_generation=0,
-            etag=common.make_etag(uid, 1),
-            create_time=at,
-            update_time=at,
-            delete_time=None,
-            purged=False,
-        )
-        try:
-            await resources.insert_new(session, row)
+        row = _new_row(name, vm, at)
+        operation = VM_KIND.new_operation(row, "create", request_id, at)
+        try:  # the VM, its operation and the audit row in one statement
+            await resources.insert_new(session, row, operation, *intent.audit_rows(session))
         except IntegrityError as error:  # a concurrent create of the same name won
             raise _exists(name) from error
         await VM_KIND.record(session, row, "ADDED", at)
-        return await VM_KIND.operation(session, row, "create", request_id, at)
+        return common.operation_to_proto(operation)
 
     async def _preview(
         self, name: VirtualMachineName, vm: vm_pb.VirtualMachine, *, must_exist: bool
@@ -401,6 +381,65 @@ class VirtualMachineService:
         preview.CopyFrom(vm)
         preview.name = str(name)
         return storage_checks.with_warnings(intent.done_operation(preview), verdict)
+
+
+async def _create(
+    session: AsyncSession, name: VirtualMachineName, vm: vm_pb.VirtualMachine, request_id: str, at: datetime
+) -> operations_pb2.Operation:
+    """A create in as few round trips as its checks allow.
+
+    One statement inserts the VM (unless its cluster is gone or its name is taken), its operation and the
+    audit row, and reads the cluster's storage profiles; a refusal after it (the disks, the pools) rolls
+    it all back. The errors keep their order: no cluster, disks the eviction strategy cannot use, the
+    name, then the NICs' pools."""
+    row = _new_row(name, vm, at)
+    operation = VM_KIND.new_operation(row, "create", request_id, at)
+    judged = storage_checks.needs_profiles(vm)
+    cluster_live, inserted, profiles = await resources.insert_new_unless(
+        session,
+        intent.CLUSTER_LIVE,
+        {"cluster_name": f"clusters/{name.cluster}", "cluster": name.cluster},
+        storage_checks.PROFILES if judged else _NO_PROFILES,
+        row,
+        operation,
+        *intent.audit_rows(session),
+    )
+    if not cluster_live:
+        raise intent.cluster_not_found(name.cluster)
+    verdict = storage_checks.check_vm_against(vm, storage_checks.facts_of(profiles)) if judged else None
+    if not inserted:
+        raise _exists(name)
+    pools = await _pools_of(session, name, vm, "virtual_machine")
+    await _hold_addresses(session, name, pools, request_id, at, replacing=False)
+    await VM_KIND.record(session, row, "ADDED", at)
+    return storage_checks.with_warnings(common.operation_to_proto(operation), verdict)
+
+
+_NO_PROFILES = null()
+
+
+def _new_row(name: VirtualMachineName, vm: vm_pb.VirtualMachine, at: datetime) -> VirtualMachineRow:
+    uid = uuid.uuid4()
+    spec = _spec_json(vm.spec)
+    return VirtualMachineRow(
+        uid=uid,
+        name=str(name),
+        cluster=name.cluster,
+        namespace=name.namespace,
+        spec=spec,
+        status={},
+        state=vm_state.expected_state(spec["run_strategy"]),
+        conditions=[],
+        labels=dict(vm.labels),
+        annotations=dict(vm.annotations),
+        generation=1,
+        observed_generation=0,
+        etag=common.make_etag(uid, 1),
+        create_time=at,
+        update_time=at,
+        delete_time=None,
+        purged=False,
+    )
 
 
 async def _pools_of(

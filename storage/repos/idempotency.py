@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,24 +29,38 @@ class Prior:
     response: bytes | None
 
 
+# Built once and executed with parameters: each call skips rebuilding and rehashing the statements.
+_CLAIM = (
+    insert(IdempotencyKey)
+    .values(
+        request_id=bindparam("request_id"),
+        method=bindparam("method"),
+        fingerprint=bindparam("fingerprint"),
+        create_time=bindparam("create_time"),
+    )
+    .on_conflict_do_nothing(index_elements=[IdempotencyKey.request_id])
+    .returning(IdempotencyKey.request_id)
+)
+_PRIOR = select(IdempotencyKey.method, IdempotencyKey.fingerprint, IdempotencyKey.response).where(
+    IdempotencyKey.request_id == bindparam("request_id")
+)
+_STORE = (
+    update(IdempotencyKey).where(IdempotencyKey.request_id == bindparam("key")).values(response=bindparam("response"))
+)
+
+
 async def claim(session: AsyncSession, request_id: str, method: str, fingerprint: str, now: datetime) -> Prior | None:
     """Claim `request_id` for this transaction; None if it is ours, else the earlier request."""
-    inserted = await session.execute(
-        insert(IdempotencyKey)
-        .values(request_id=request_id, method=method, fingerprint=fingerprint, create_time=now)
-        .on_conflict_do_nothing(index_elements=[IdempotencyKey.request_id])
-        .returning(IdempotencyKey.request_id)
-    )
-    if inserted.first() is not None:
+    connection = await session.connection()
+    parameters = {"request_id": request_id, "method": method, "fingerprint": fingerprint, "create_time": now}
+    if (await connection.execute(_CLAIM, parameters)).first() is not None:
         return None
-    row = (await session.execute(select(IdempotencyKey).where(IdempotencyKey.request_id == request_id))).scalar_one()
-    return Prior(row.method, row.fingerprint, row.response)
+    prior = (await connection.execute(_PRIOR, {"request_id": request_id})).one()
+    return Prior(prior.method, prior.fingerprint, prior.response)
 
 
 async def store(session: AsyncSession, request_id: str, response: bytes) -> None:
-    await session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.request_id == request_id).values(response=response)
-    )
+    await (await session.connection()).execute(_STORE, {"key": request_id, "response": response})
 
 
 async def expire(session: AsyncSession, now: datetime) -> int:

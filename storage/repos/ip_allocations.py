@@ -6,7 +6,8 @@ insert, ledger event). Each round trip through the driver costs more server
 CPU than PostgreSQL spends answering it, so the questions are asked together:
 
 - `pool_and_view` reads the pool FOR KEY SHARE together with the owner's view
-  (held address, previous address, the pool's last allocation), one statement;
+  (held address, previous address, the pool's last allocation), one statement,
+  which also inserts the call's audit row;
 - `claim` and `claim_first_free` insert the allocation and its ledger event in
   one statement (a data-modifying CTE), so the ledger cannot miss an allocation
   and no event is written for a candidate that was lost to a race.
@@ -22,12 +23,12 @@ import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import UUID, ScalarSelect, SQLColumnExpression, Text, bindparam, select, text
+from sqlalchemy import UUID, ScalarSelect, SQLColumnExpression, Table, Text, bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import IpAllocationEventRow, IpAllocationRow, IpPoolRow
+from storage.models import AuditRecordRow, IpAllocationEventRow, IpAllocationRow, IpPoolRow
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -68,9 +69,16 @@ def _view_columns(pool_uid: SQLColumnExpression[uuid.UUID]) -> list[ScalarSelect
 _POOL_AND_VIEW = (
     select(IpPoolRow, *_view_columns(IpPoolRow.uid))
     .where(IpPoolRow.name == bindparam("name"), IpPoolRow.purged.is_(False))
-    .with_for_update(key_share=True, of=IpPoolRow)
+    .with_for_update(read=True, key_share=True, of=IpPoolRow)  # FOR KEY SHARE (without read: NO KEY UPDATE)
 )
 _OWNER_VIEW = select(*_view_columns(bindparam("pool_uid", type_=UUID(as_uuid=True))))
+_AUDIT_COLUMNS = [column for column in AuditRecordRow.__table__.columns if column.key != "sequence"]
+# The same, carrying the call's audit row (a data-modifying CTE): the row costs no round trip of its own.
+_POOL_AND_VIEW_AUDITED = _POOL_AND_VIEW.add_cte(
+    insert(cast(Table, AuditRecordRow.__table__))
+    .values({column: bindparam(f"audit_{column.key}", type_=column.type) for column in _AUDIT_COLUMNS})
+    .cte("audit")
+)
 
 
 def _view(values: Any) -> OwnerView:
@@ -78,9 +86,17 @@ def _view(values: Any) -> OwnerView:
     return OwnerView(_address(held), held_since, _address(previous), _address(last))
 
 
-async def pool_and_view(session: AsyncSession, name: str, owner: str) -> tuple[IpPoolRow, OwnerView] | None:
-    """The live pool called `name`, held FOR KEY SHARE until the transaction ends, and `owner`'s view of it."""
-    row = (await session.execute(_POOL_AND_VIEW, {"name": name, "owner": owner})).first()
+async def pool_and_view(
+    session: AsyncSession, name: str, owner: str, audit: dict[str, Any] | None = None
+) -> tuple[IpPoolRow, OwnerView] | None:
+    """The live pool called `name`, held FOR KEY SHARE until the transaction ends, and `owner`'s view of it.
+
+    `audit`: an audit row's columns (all but its sequence) to insert in the same statement."""
+    if audit is None:
+        row = (await session.execute(_POOL_AND_VIEW, {"name": name, "owner": owner})).first()
+    else:
+        parameters = {"name": name, "owner": owner, **{f"audit_{key}": value for key, value in audit.items()}}
+        row = (await session.execute(_POOL_AND_VIEW_AUDITED, parameters)).first()
     return None if row is None else (row[0], _view(row[1:]))
 
 
@@ -98,13 +114,14 @@ ledger AS (
 SELECT host(address) FROM claimed
 """
 
-# Waits out a transaction inserting the same address right now: if it rolls back, the address is ours.
+# Waits out a transaction inserting the same address (or for the same owner) right now: if it rolls back,
+# the address is ours. Either conflict gives nothing back; the caller looks at which (services/ip_pools.py).
 _CLAIM = text(
     """
     WITH claimed AS (
         INSERT INTO ip_allocations (cluster, address, pool_uid, owner, allocate_time, request_id)
         VALUES (:cluster, CAST(:address AS inet), :pool_uid, :owner, :allocate_time, :request_id)
-        ON CONFLICT (cluster, address) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING address
     ),
     """
@@ -159,13 +176,14 @@ class Claim:
 
 
 async def claim(session: AsyncSession, claim: Claim, address: Address) -> Address | None:
-    """Allocate `address` and record it in the ledger; None when someone else holds it."""
+    """Allocate `address` and record it in the ledger; None when someone holds it, or the owner now holds one."""
     result = await session.execute(_CLAIM, {**claim.parameters(), "address": str(address)})
     return _address(result.scalar_one_or_none())
 
 
 async def claim_first_free(session: AsyncSession, claim: Claim, candidates: list[Address]) -> Address | None:
-    """Allocate the first free candidate and record it in the ledger; None when none of them is free."""
+    """Allocate the first free candidate and record it in the ledger; None when none of them is free, or
+    when a concurrent allocation for the same owner committed first (one address per owner and pool)."""
     result = await session.execute(
         _CLAIM_FIRST_FREE, {**claim.parameters(), "candidates": [str(a) for a in candidates]}
     )

@@ -94,3 +94,23 @@ async def test_64_clients_on_two_server_processes_never_share_an_address(harrow,
                 break
         assert replayed == live
         assert events > OPERATIONS // 3
+
+
+async def test_parallel_allocations_for_one_owner_all_get_its_one_address(harrow) -> None:
+    """Two applies of the same configuration at once: one address for the owner, and both learn it."""
+    async with grpc.aio.insecure_channel(harrow.endpoints.grpc) as channel:
+        stub = ip_pool_pb2_grpc.IpPoolServiceStub(channel)
+        await stub.CreateIpPool(
+            pb.CreateIpPoolRequest(
+                parent="clusters/local",
+                ip_pool_id="lan",
+                ip_pool=pb.IpPool(spec=pb.IpPoolSpec(ranges=[pb.IpRange(subnet="10.0.0.0/24")])),
+            )
+        )
+        for round_ in range(3):
+            owner = f"default/web-{round_}"
+            request = pb.AllocateIpAddressRequest(pool=POOL, owner=owner)
+            answers = await asyncio.gather(*(stub.AllocateIpAddress(request) for _ in range(16)))
+            assert len({answer.address for answer in answers}) == 1, [answer.address for answer in answers]
+        listed = await stub.ListIpAllocations(pb.ListIpAllocationsRequest(parent=POOL))
+        assert sorted(a.owner for a in listed.ip_allocations) == [f"default/web-{n}" for n in range(3)]

@@ -3,9 +3,12 @@
 It generates requests from the document (valid and invalid: odd path
 segments, wrong types, unknown fields) and checks every answer: no 5xx, the
 status is one the operation documents, and the body matches the documented
-schema. Bounded (a fixed seed, 10 examples per operation per phase) so it
-takes about 20 s. Watch routes are left out: they are endless NDJSON streams,
-which a request/response fuzzer cannot read to the end; test_watch_and_operations.py
+schema and content type. Bounded (a fixed seed, 5
+examples per operation in the fuzzing and stateful phases; the coverage phase's
+boundary cases do not depend on that number). The two tests split the phases,
+not the checks, so xdist can run them side by side and no request is sent twice.
+Watch routes are left out: they are endless NDJSON streams, which a
+request/response fuzzer cannot read to the end; test_watch_and_operations.py
 covers them.
 """
 
@@ -46,12 +49,16 @@ async def schemathesis(base: str, checks: str, *, examples: int, phases: str = "
     return report
 
 
-async def test_no_server_errors_and_every_response_matches_the_document(harrow) -> None:
-    report = await schemathesis(
-        harrow.endpoints.rest, "not_a_server_error,response_schema_conformance,status_code_conformance", examples=10
-    )
+CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
+
+
+async def test_boundary_cases_of_every_operation_get_no_server_error_and_documented_answers(harrow) -> None:
+    """The coverage phase: each field's boundaries and wrong types, missing and unexpected parts, other methods."""
+    report = await schemathesis(harrow.endpoints.rest, CHECKS, examples=5, phases="coverage")
     assert re.search(r"\d+ generated, \d+ passed", report), report
 
 
-async def test_every_response_has_the_documented_content_type(harrow) -> None:
-    await schemathesis(harrow.endpoints.rest, "content_type_conformance", examples=5, phases="fuzzing")
+async def test_random_and_chained_requests_get_no_server_error_and_documented_answers(harrow) -> None:
+    """The fuzzing and stateful phases: generated requests, then sequences that follow the document's links."""
+    report = await schemathesis(harrow.endpoints.rest, CHECKS, examples=5, phases="fuzzing,stateful")
+    assert re.search(r"\d+ generated, \d+ passed", report), report

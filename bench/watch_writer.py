@@ -44,7 +44,7 @@ class Stamped:
 
 
 def change_log_writer(pool: asyncpg.Pool, template: dict[str, Any]) -> Write:
-    """Appends the row an API write appends (storage.repos.changes.append), numbered later by the sequencer."""
+    """Appends the row an API write appends (storage.repos.changes.append_many), numbered later by the sequencer."""
     stamped = Stamped(template)
     name, uid = template["name"], uuid.UUID(template["uid"])
     parent = name.rsplit("/virtualMachines/", 1)[0]

@@ -25,7 +25,6 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from google.protobuf import json_format
 
 from server.auth.secret_box import SecretBox
 from server.config import ReconcileConfig
@@ -40,8 +39,7 @@ from server.reconcile.storage_worker import StorageWorker
 from server.reconcile.vm_worker import VmWorker
 from server.reconcile.worker import KindWorker
 from server.services import common
-from server.services.clusters import KIND as CLUSTER_KIND
-from server.services.clusters import to_proto as cluster_to_proto
+from server.services.clusters import CLUSTER_KIND
 from storage.db import Database
 from storage.models import ClusterRow, OperationRow, ResourceColumns
 from storage.repos import changes, work
@@ -130,7 +128,7 @@ class Reconciler:
             try:
                 connection = await asyncpg.connect(self._db.url, timeout=5)
                 await connection.add_listener(changes.NOTIFY_CHANNEL, lambda *args: self._notified(args[-1]))
-                self._notified(CLUSTER_KIND)
+                self._notified(CLUSTER_KIND.name)
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
                 raise
@@ -145,7 +143,7 @@ class Reconciler:
     def _notified(self, kind: str) -> None:
         """A change was committed (the payload is its kind): claim work; re-read clusters only for a Cluster."""
         self._wake_claims.set()
-        if kind == CLUSTER_KIND:
+        if kind == CLUSTER_KIND.name:
             self._wake_clusters.set()
 
     def _on_cluster_event(self, cluster: str, plural: str, event: str, obj: Obj) -> None:
@@ -246,16 +244,7 @@ class Reconciler:
             row.conditions = set_condition(row.conditions, condition, at)
             row.observed_generation = row.generation
             if before != (row.state, row.flavor, row.versions, row.conditions, row.observed_generation):
-                await changes.append(
-                    session,
-                    kind=CLUSTER_KIND,
-                    parent="",
-                    name=row.name,
-                    uid=row.uid,
-                    event_type="MODIFIED",
-                    resource=json_format.MessageToDict(cluster_to_proto(row)),
-                    now=at,
-                )
+                await CLUSTER_KIND.record(session, row, "MODIFIED", at)
 
     async def _mark_all_dirty(self, cluster: str) -> None:
         async with self._db.transaction() as session:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from google.protobuf import empty_pb2, field_mask_pb2, json_format
+from google.protobuf import empty_pb2, field_mask_pb2
 from harrow.v1 import cluster_pb2
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import audit
 from server.auth.secret_box import SecretBox, is_sealed
@@ -25,10 +24,10 @@ from server.domain import page_token
 from server.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.domain.names import check_id, parse_cluster_name
 from server.reconcile.kube import parse_kubeconfig
-from server.services import common
+from server.services import common, intent
 from storage.db import Database
 from storage.models import ClusterRow, VirtualMachineRow
-from storage.repos import changes, resources
+from storage.repos import resources
 
 _Cluster = cluster_pb2.Cluster
 KIND = "Cluster"
@@ -45,6 +44,9 @@ def to_proto(row: ClusterRow) -> cluster_pb2.Cluster:
     )
     common.fill_resource_fields(cluster, row)
     return cluster
+
+
+CLUSTER_KIND = intent.Kind[ClusterRow](name=KIND, to_proto=to_proto, parent_of=lambda row: "")
 
 
 def _check_kubeconfig(text: str, field: str) -> None:
@@ -135,7 +137,7 @@ class ClusterService:
                 await session.flush()
             except IntegrityError as error:
                 raise _exists(name) from error
-            await _record(session, row, "ADDED", at)
+            await CLUSTER_KIND.record(session, row, "ADDED", at)
         return to_proto(row)
 
     async def update(self, request: cluster_pb2.UpdateClusterRequest) -> cluster_pb2.Cluster:
@@ -168,7 +170,7 @@ class ClusterService:
                 row.generation += 1
                 row.etag = common.make_etag(row.uid, row.generation)
                 row.update_time = common.now()
-                await _record(session, row, "MODIFIED", row.update_time)
+                await CLUSTER_KIND.record(session, row, "MODIFIED", row.update_time)
             return to_proto(row)
 
     async def delete(self, request: cluster_pb2.DeleteClusterRequest) -> empty_pb2.Empty:
@@ -198,25 +200,12 @@ class ClusterService:
             row.purged = True
             row.delete_time = at
             row.kubeconfig = None
-            await _record(session, row, "DELETED", at)
+            await CLUSTER_KIND.record(session, row, "DELETED", at)
         return empty_pb2.Empty()
 
 
 def _exists(name: str) -> AlreadyExists:
     return AlreadyExists(f"cluster {name} already exists", reason="CLUSTER_EXISTS", metadata={"resource": name})
-
-
-async def _record(session: AsyncSession, row: ClusterRow, event: str, at: Any) -> None:
-    await changes.append(
-        session,
-        kind=KIND,
-        parent="",
-        name=row.name,
-        uid=row.uid,
-        event_type=event,
-        resource=json_format.MessageToDict(to_proto(row)),
-        now=at,
-    )
 
 
 async def point_local(db: Database, kubeconfig: str, secrets: SecretBox) -> None:
@@ -231,7 +220,7 @@ async def point_local(db: Database, kubeconfig: str, secrets: SecretBox) -> None
         row.generation += 1
         row.etag = common.make_etag(row.uid, row.generation)
         row.update_time = common.now()
-        await _record(session, row, "MODIFIED", row.update_time)
+        await CLUSTER_KIND.record(session, row, "MODIFIED", row.update_time)
 
 
 async def seal_stored_kubeconfigs(db: Database, secrets: SecretBox) -> int:

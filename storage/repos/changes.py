@@ -54,7 +54,7 @@ def change(
     resource: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """One change row's columns, for `append` or `append_many`."""
+    """One change row's columns, for `append_many`."""
     return {
         "kind": kind,
         "parent": parent,
@@ -64,24 +64,6 @@ def change(
         "resource": resource,
         "create_time": now,
     }
-
-
-async def append(
-    session: AsyncSession,
-    *,
-    kind: str,
-    parent: str,
-    name: str,
-    uid: uuid.UUID,
-    event_type: str,
-    resource: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Record one change in the writer's transaction; it gets its revision once committed and sequenced."""
-    await append_many(
-        session,
-        [change(kind=kind, parent=parent, name=name, uid=uid, event_type=event_type, resource=resource, now=now)],
-    )
 
 
 async def append_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -28,8 +28,7 @@ async def feed(database_url: str) -> AsyncIterator[tuple[Database, ChangeFeed]]:
 
 async def _write(db: Database, name: str) -> None:
     async with db.transaction() as session:
-        await changes.append(
-            session,
+        change = changes.change(
             kind="VirtualMachine",
             parent="clusters/local/namespaces/default",
             name=name,
@@ -38,6 +37,7 @@ async def _write(db: Database, name: str) -> None:
             resource={},
             now=datetime.now(UTC),
         )
+        await changes.append_many(session, [change])
 
 
 async def _next_change(feed: ChangeFeed, cursor: int) -> Change:

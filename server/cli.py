@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import signal
@@ -118,12 +119,22 @@ async def _serve_until_signalled(settings: Settings, on_ready: Callable[[str], N
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     endpoints = await harrow.start()
+    _freeze_startup_heap()
     try:
         on_ready(f"Harrow is serving\n  gRPC  {endpoints.grpc}\n  REST  {endpoints.rest}\nCtrl-C stops it.")
         await stop.wait()
         log.info("shutting down: draining calls")
     finally:
         await harrow.stop()
+
+
+def _freeze_startup_heap() -> None:
+    """Keep the objects start-up made (modules, descriptors, the SQLAlchemy and gRPC machinery) out of
+    the collector's sight. They live as long as the process, yet each full collection walked all of them:
+    a pause of ~100 ms on an idle machine, up to ~450 ms on a busy one, during which no Watch event or
+    reply went out (the watch bench's p99 showed it)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _up(args: argparse.Namespace) -> int:

@@ -154,27 +154,18 @@ class StorageWorker(KindWorker[StorageProfileRow]):
         assert view is not None
         uid = uuid.uuid4()
         return StorageProfileRow(
-            uid=uid,
             name=f"clusters/{connection.cluster}/storageProfiles/{name}",
             cluster=connection.cluster,
             storage_class=name,
             spec=ts.adopt(view),
-            status={},
             observed={},
             state="PENDING",
-            conditions=[],
             labels={},
             annotations={},
-            generation=1,
-            observed_generation=0,
             applied_generation=1,
             attempts=0,
-            etag=common.make_etag(uid, 1),
-            create_time=at,
-            update_time=at,
-            delete_time=None,
-            purged=False,
             next_attempt_at=at + timedelta(seconds=self._settings.resync_seconds),
+            **common.first_generation(uid, at),
         )
 
     def observe_into(

@@ -106,25 +106,16 @@ class ClusterService:
         uid = uuid.uuid4()
         flavor = request.cluster.flavor
         row = ClusterRow(
-            uid=uid,
             name=name,
             cluster=request.cluster_id,
             spec=_spec(request.cluster),
-            status={},
             state="UNREACHABLE",
-            conditions=[],
             labels=dict(request.cluster.labels),
             annotations=dict(request.cluster.annotations),
-            generation=1,
-            observed_generation=0,
-            etag=common.make_etag(uid, 1),
-            create_time=at,
-            update_time=at,
-            delete_time=None,
-            purged=False,
             flavor=_Cluster.Flavor.Name(flavor) if flavor else "KUBEVIRT",
             versions={},
             kubeconfig=self._secrets.seal(request.cluster.kubeconfig, name),
+            **common.first_generation(uid, at),
         )
         if request.validate_only:
             return to_proto(row)

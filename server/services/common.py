@@ -29,6 +29,22 @@ def make_etag(uid: uuid.UUID, generation: int) -> str:
     return f'"{digest}"'
 
 
+def first_generation(uid: uuid.UUID, at: datetime) -> dict[str, Any]:
+    """A new resource row's bookkeeping columns: generation 1, nothing observed or shown yet, live."""
+    return {
+        "uid": uid,
+        "status": {},
+        "conditions": [],
+        "generation": 1,
+        "observed_generation": 0,
+        "etag": make_etag(uid, 1),
+        "create_time": at,
+        "update_time": at,
+        "delete_time": None,
+        "purged": False,
+    }
+
+
 def check_etag(sent: str, current: str, name: str, field: str = "etag") -> None:
     """AIP-154: an empty etag means "don't care"; a different one is ABORTED (HTTP 409)."""
     if sent and sent != current:

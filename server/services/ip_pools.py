@@ -441,22 +441,13 @@ class IpPoolService:
     ) -> operations_pb2.Operation:
         uid = uuid.uuid4()
         row = IpPoolRow(
-            uid=uid,
             name=name,
             cluster=cluster,
             spec=json_format.MessageToDict(pool.spec, preserving_proto_field_name=True),
-            status={},
             state="ACTIVE",
-            conditions=[],
             labels=dict(pool.labels),
             annotations=dict(pool.annotations),
-            generation=1,
-            observed_generation=0,
-            etag=common.make_etag(uid, 1),
-            create_time=at,
-            update_time=at,
-            delete_time=None,
-            purged=False,
+            **common.first_generation(uid, at),
         )
         row.status = _usage(_ranges_of(row.spec), 0, None)
         session.add(row)

@@ -762,22 +762,13 @@ def _new_row(
 ) -> Any:
     uid = uuid.uuid4()
     return model(
-        uid=uid,
         name=name,
         cluster=cluster,
         spec=spec,
-        status={},
         state=state,
-        conditions=[],
         labels=labels,
         annotations=annotations,
-        generation=1,
-        observed_generation=0,
-        etag=common.make_etag(uid, 1),
-        create_time=at,
-        update_time=at,
-        delete_time=None,
-        purged=False,
+        **common.first_generation(uid, at),
     )
 
 

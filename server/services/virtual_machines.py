@@ -204,23 +204,14 @@ class VirtualMachineService:
                 raise _exists(name)
             uid = uuid.uuid4()
             row = VirtualMachineRow(
-                uid=uid,
                 name=str(name),
                 cluster=name.cluster,
                 namespace=name.namespace,
                 spec={},
-                status={},
                 state="UNKNOWN",
-                conditions=[],
                 labels={},
                 annotations={ADOPTING: "true"},
-                generation=1,
-                observed_generation=0,
-                etag=common.make_etag(uid, 1),
-                create_time=at,
-                update_time=at,
-                delete_time=None,
-                purged=False,
+                **common.first_generation(uid, at),
             )
             session.add(row)
             try:
@@ -422,23 +413,14 @@ def _new_row(name: VirtualMachineName, vm: vm_pb.VirtualMachine, at: datetime) -
     uid = uuid.uuid4()
     spec = _spec_json(vm.spec)
     return VirtualMachineRow(
-        uid=uid,
         name=str(name),
         cluster=name.cluster,
         namespace=name.namespace,
         spec=spec,
-        status={},
         state=vm_state.expected_state(spec["run_strategy"]),
-        conditions=[],
         labels=dict(vm.labels),
         annotations=dict(vm.annotations),
-        generation=1,
-        observed_generation=0,
-        etag=common.make_etag(uid, 1),
-        create_time=at,
-        update_time=at,
-        delete_time=None,
-        purged=False,
+        **common.first_generation(uid, at),
     )
 
 

@@ -36,7 +36,7 @@ from server.services.vm_validation import vm_violations
 from storage.changefeed import Bookmark, Change, ChangeFeed
 from storage.db import Database
 from storage.filters import Column, to_sql
-from storage.models import IpPoolRow, VirtualMachineRow
+from storage.models import ChangeRow, IpPoolRow, VirtualMachineRow
 from storage.repos import changes, resources
 
 KIND = "VirtualMachine"
@@ -379,12 +379,13 @@ async def _create(
 ) -> operations_pb2.Operation:
     """A create in as few round trips as its checks allow.
 
-    One statement inserts the VM (unless its cluster is gone or its name is taken), its operation and the
-    audit row, and reads the cluster's storage profiles; a refusal after it (the disks, the pools) rolls
-    it all back. The errors keep their order: no cluster, disks the eviction strategy cannot use, the
-    name, then the NICs' pools."""
+    One statement inserts the VM (unless its cluster is gone or its name is taken), its operation, its
+    change for Watch and the audit row, and reads the cluster's storage profiles; a refusal after it (the
+    disks, the pools) rolls it all back. The errors keep their order: no cluster, disks the eviction
+    strategy cannot use, the name, then the NICs' pools."""
     row = _new_row(name, vm, at)
     operation = VM_KIND.new_operation(row, "create", request_id, at)
+    added = ChangeRow(**VM_KIND.change(row, "ADDED", at))
     judged = storage_checks.needs_profiles(vm)
     cluster_live, inserted, profiles = await resources.insert_new_unless(
         session,
@@ -393,6 +394,7 @@ async def _create(
         storage_checks.PROFILES if judged else _NO_PROFILES,
         row,
         operation,
+        added,
         *intent.audit_rows(session),
     )
     if not cluster_live:
@@ -402,7 +404,6 @@ async def _create(
         raise _exists(name)
     pools = await _pools_of(session, name, vm, "virtual_machine")
     await _hold_addresses(session, name, pools, request_id, at, replacing=False)
-    await VM_KIND.record(session, row, "ADDED", at)
     return storage_checks.with_warnings(common.operation_to_proto(operation), verdict)
 
 

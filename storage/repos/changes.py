@@ -41,7 +41,10 @@ _NUMBER_PENDING = text(
 # Its payload is the change's kind, so a listener can ignore kinds it has no work for (PostgreSQL folds
 # identical notifications of one transaction into one).
 _CHANGES = cast(Table, ChangeRow.__table__)
-_APPEND = insert(_CHANGES).returning(func.pg_notify(NOTIFY_CHANNEL, _CHANGES.c.kind))
+# For any INSERT INTO changes, also one that rides as a CTE on another statement (repos/resources.py):
+# PostgreSQL runs a data-modifying CTE to completion, RETURNING included, even when nothing reads it.
+NOTIFY_ON_INSERT = func.pg_notify(NOTIFY_CHANNEL, _CHANGES.c.kind)
+_APPEND = insert(_CHANGES).returning(NOTIFY_ON_INSERT)
 
 
 def change(

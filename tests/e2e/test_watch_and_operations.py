@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 from google.longrunning import operations_pb2
 from google.protobuf import duration_pb2, field_mask_pb2
@@ -122,3 +123,23 @@ async def test_the_local_cluster_exists_by_default(api) -> None:
     with pytest.raises(ApiError) as raised:
         await api.call("ClusterService", "GetCluster", cluster_pb2.GetClusterRequest(name="clusters/elsewhere"))
     assert raised.value.code == "NOT_FOUND"
+
+
+async def test_every_write_wakes_listeners_with_its_kind(api, harrow) -> None:
+    """Watchers and other replicas wake on NOTIFY, not on a poll: a create (whose change rides on the VM's
+    own INSERT) and an update both notify, naming the kind."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(harrow.database_url)
+    try:
+        await listener.add_listener(changes.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1]))
+        await api.call("VirtualMachineService", "CreateVirtualMachine", create_request("noisy"))
+        assert await asyncio.wait_for(heard.get(), 5) == "VirtualMachine"
+        get = vm_pb.GetVirtualMachineRequest(name=vm_name("noisy"))
+        vm = await api.call("VirtualMachineService", "GetVirtualMachine", get)
+        vm.labels["tier"] = "web"
+        labels = field_mask_pb2.FieldMask(paths=["labels"])
+        update = vm_pb.UpdateVirtualMachineRequest(virtual_machine=vm, update_mask=labels)
+        await api.call("VirtualMachineService", "UpdateVirtualMachine", update)
+        assert await asyncio.wait_for(heard.get(), 5) == "VirtualMachine"
+    finally:
+        await listener.close()

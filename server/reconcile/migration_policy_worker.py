@@ -27,12 +27,10 @@ from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
 from server.reconcile.translate import GENERATION_ANNOTATION, differences, stamped_generation
 from server.reconcile.translate_migration import translate_migration_policy
-from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting
-from server.services import common
+from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting, fail_operation, mirror_needs_worker
 from server.services.migrations import POLICY_KIND, policy_to_proto
 from storage.db import Database
 from storage.models import MigrationPolicyRow, OperationRow
-from storage.repos import work
 
 Obj = dict[str, Any]
 GROUP, VERSION, PLURAL = "migrations.kubevirt.io", "v1alpha1", "migrationpolicies"
@@ -160,13 +158,7 @@ class MigrationPolicyWorker(KindWorker[MigrationPolicyRow]):
             row.conditions = set_condition(row.conditions, condition, at)
             for operation in operations:
                 message = f"cluster {row.cluster} has no MigrationPolicy resource (KubeVirt older than v0.49?)"
-                work.finish_operation(
-                    operation,
-                    now=at,
-                    message=message,
-                    response=None,
-                    error=common.status_json(code_pb2.FAILED_PRECONDITION, message),
-                )
+                fail_operation(operation, at, code_pb2.FAILED_PRECONDITION, message)
             return before != (row.conditions, row.observed_generation)
         actual = connection.get(PLURAL, "", row.name.rsplit("/", 1)[1])
         shown = stamped_generation(actual, row.observed_generation)
@@ -179,13 +171,9 @@ class MigrationPolicyWorker(KindWorker[MigrationPolicyRow]):
         return before != (row.conditions, row.observed_generation)
 
     def needs_worker(self, row: MigrationPolicyRow, connection: ClusterConnection) -> bool:
-        if not connection.serves(PLURAL):
-            return row.delete_time is not None
-        actual = connection.get(PLURAL, "", row.name.rsplit("/", 1)[1])
-        if row.delete_time is not None:
-            return actual is None
-        if row.applied_generation < row.generation:
-            return False
-        if actual is None:
-            return True
-        return _shows(row, actual) and bool(edited(desired(row), actual))
+        return mirror_needs_worker(
+            row,
+            connection.get(PLURAL, "", row.name.rsplit("/", 1)[1]),
+            served=connection.serves(PLURAL),
+            edited=lambda actual: _shows(row, actual) and bool(edited(desired(row), actual)),
+        )

@@ -36,12 +36,11 @@ from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.translate import UID_LABEL
 from server.reconcile.translate_migration import translate_migration
-from server.reconcile.worker import KindWorker, Outcome, api_message
+from server.reconcile.worker import KindWorker, Outcome, api_message, fail_operation
 from server.services import common
 from server.services.migrations import MIGRATION_KIND, finish_evacuations, migration_to_proto
 from storage.db import Database
 from storage.models import MigrationRow, OperationRow
-from storage.repos import work
 
 Obj = dict[str, Any]
 GROUP, VERSION, PLURAL = "kubevirt.io", "v1", "virtualmachineinstancemigrations"
@@ -244,17 +243,14 @@ class MigrationWorker(KindWorker[MigrationRow]):
             if row.state == "FAILED":
                 self.finish(operation, row, at, f"the migration was aborted: {reason}", failed=False)
             else:
-                self._fail(operation, at, code_pb2.FAILED_PRECONDITION, "the migration succeeded before it was aborted")
+                fail_operation(
+                    operation, at, code_pb2.FAILED_PRECONDITION, "the migration succeeded before it was aborted"
+                )
         elif row.state == "SUCCEEDED":
             self.finish(operation, row, at, "the migration succeeded", failed=False)
         else:
             code = code_pb2.CANCELLED if cancelled else code_pb2.ABORTED
-            self._fail(operation, at, code, f"the migration failed: {reason}")
-
-    def _fail(self, operation: OperationRow, at: datetime, code: int, message: str) -> None:
-        work.finish_operation(
-            operation, now=at, message=message, response=None, error=common.status_json(code, message)
-        )
+            fail_operation(operation, at, code, f"the migration failed: {reason}")
 
     def needs_worker(self, row: MigrationRow, connection: ClusterConnection) -> bool:
         if row.state in migration_status.FINAL or row.applied_generation < row.generation:

@@ -30,7 +30,7 @@ from server.reconcile.metrics import Metrics
 from server.reconcile.observe import set_condition
 from server.reconcile.translate import GENERATION_ANNOTATION, stamped_generation
 from server.reconcile.translate_ip_pool import GROUP, PLURAL, VERSION, PoolIntent, edited, same, translate_ip_pool
-from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting
+from server.reconcile.worker import CONFLICT_RETRIES, KindWorker, Outcome, Waiting, mirror_needs_worker
 from server.services import ip_pools
 from storage.db import Database
 from storage.models import IpPoolRow, OperationRow
@@ -207,17 +207,13 @@ class PoolWorker(KindWorker[IpPoolRow]):
         return before != (row.conditions, row.observed_generation)
 
     def needs_worker(self, row: IpPoolRow, connection: ClusterConnection) -> bool:
-        if not connection.serves(PLURAL):
-            return row.delete_time is not None
-        actual = connection.get(PLURAL, "", self._pool_id(row))
-        if row.delete_time is not None:
-            return actual is None
-        if row.applied_generation < row.generation:
-            return False
-        if actual is None:
-            return True
-        desired = translate_ip_pool(PoolIntent(self._pool_id(row), str(row.uid), row.generation, row.spec, since=""))
-        return self._shows_generation(row, actual) and bool(edited(desired, actual))
+        def drifted(actual: Obj) -> bool:
+            intent = PoolIntent(self._pool_id(row), str(row.uid), row.generation, row.spec, since="")
+            return self._shows_generation(row, actual) and bool(edited(translate_ip_pool(intent), actual))
+
+        return mirror_needs_worker(
+            row, connection.get(PLURAL, "", self._pool_id(row)), served=connection.serves(PLURAL), edited=drifted
+        )
 
     async def refresh_gauges(self) -> None:
         """Per-pool size and use, from the database: every replica reports the same numbers."""

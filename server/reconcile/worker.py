@@ -22,6 +22,7 @@ import json
 import logging
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
@@ -79,6 +80,8 @@ class KindWorker(ABC, Generic[Row]):
         self._metrics = metrics
         self.table = table
         self._log = logging.getLogger(type(self).__module__)
+        # This kind as the change log sees it: the same entries the API writes (services/intent.py).
+        self._kind = intent.Kind[Row](name=self.kind, to_proto=self.to_proto, parent_of=self.parent_of)
 
     # --- what a kind supplies --------------------------------------------------------------------
 
@@ -244,21 +247,9 @@ class KindWorker(ABC, Generic[Row]):
                     error=None,
                 )
             elif refused:
-                work.finish_operation(
-                    operation,
-                    now=at,
-                    message=refused,
-                    response=None,
-                    error=common.status_json(code_pb2.FAILED_PRECONDITION, refused),
-                )
+                fail_operation(operation, at, code_pb2.FAILED_PRECONDITION, refused)
             else:
-                work.finish_operation(
-                    operation,
-                    now=at,
-                    message=self.gone_message(),
-                    response=None,
-                    error=common.status_json(code_pb2.ABORTED, self.gone_message()),
-                )
+                fail_operation(operation, at, code_pb2.ABORTED, self.gone_message())
         await self.record(session, row, "DELETED", at)
 
     @property
@@ -303,25 +294,33 @@ class KindWorker(ABC, Generic[Row]):
         """Finish an Operation with the resource as it is now, or with DEADLINE_EXCEEDED."""
         if failed:
             self._log.info("%s: operation %s failed: %s", row.name, operation.id, message)
-            work.finish_operation(
-                operation,
-                now=at,
-                message=message,
-                response=None,
-                error=common.status_json(code_pb2.DEADLINE_EXCEEDED, message),
-            )
+            fail_operation(operation, at, code_pb2.DEADLINE_EXCEEDED, message)
         else:
             work.finish_operation(
                 operation, now=at, message=message, response=common.any_to_json(self.to_proto(row)), error=None
             )
 
-    @property
-    def _kind(self) -> intent.Kind[Row]:
-        """This kind as the change log sees it: the same entries the API writes (services/intent.py)."""
-        return intent.Kind(name=self.kind, to_proto=self.to_proto, parent_of=self.parent_of)
-
     async def record(self, session: AsyncSession, row: Row, event: str, at: datetime) -> None:
         await self._kind.record(session, row, event, at)
+
+
+def fail_operation(operation: OperationRow, at: datetime, code: int, message: str) -> None:
+    """Finish an Operation with an error (google.rpc code and message), no response."""
+    work.finish_operation(operation, now=at, message=message, response=None, error=common.status_json(code, message))
+
+
+def mirror_needs_worker(
+    row: ResourceColumns, actual: Obj | None, *, served: bool, edited: Callable[[Obj], bool]
+) -> bool:
+    """`needs_worker` for a row mirrored into one cluster object: its deletion can finish, the object went
+    missing, or someone `edited` it after Harrow had brought it to the row's generation."""
+    if not served:
+        return row.delete_time is not None
+    if row.delete_time is not None:
+        return actual is None
+    if row.applied_generation < row.generation:
+        return False
+    return actual is None or edited(actual)
 
 
 def api_message(error: ApiException) -> str:

@@ -111,7 +111,6 @@ async def seed(database_url: str, channel: grpc.aio.Channel, inventory: Inventor
                 {"revision": "NULL", "name": "name || '-' || g"},
                 CHANGE_WINDOW,
             )
-            await connection.execute("SELECT pg_notify('harrow_changes', '')")
             await _clone(
                 connection,
                 "ip_allocation_events",

@@ -61,7 +61,6 @@ def change_log_writer(pool: asyncpg.Pool, template: dict[str, Any]) -> Write:
                 uid,
                 resource,
             )
-            await connection.execute("SELECT pg_notify('harrow_changes', '')")
 
     return write
 

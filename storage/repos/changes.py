@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChangeRow, RevisionCounter
 
+# Sent by the changes table's insert trigger (migration 0070) with the change's kind as payload.
 NOTIFY_CHANNEL = "harrow_changes"
 
 _NUMBER_PENDING = text(
@@ -37,14 +38,9 @@ _NUMBER_PENDING = text(
 
 # Built once: executed with a parameter dict, the statement keeps its compiled form and cache key, where
 # `insert().values(...)` would rebuild and rehash both for every change. A Core table insert also skips the
-# ORM's bulk-insert machinery. The NOTIFY (delivered at commit) rides on RETURNING: no extra round trip.
-# Its payload is the change's kind, so a listener can ignore kinds it has no work for (PostgreSQL folds
-# identical notifications of one transaction into one).
-_CHANGES = cast(Table, ChangeRow.__table__)
-# For any INSERT INTO changes, also one that rides as a CTE on another statement (repos/resources.py):
-# PostgreSQL runs a data-modifying CTE to completion, RETURNING included, even when nothing reads it.
-NOTIFY_ON_INSERT = func.pg_notify(NOTIFY_CHANNEL, _CHANGES.c.kind)
-_APPEND = insert(_CHANGES).returning(NOTIFY_ON_INSERT)
+# ORM's bulk-insert machinery. The NOTIFY (payload: the kind, delivered at commit) comes from the table's
+# trigger (migration 0070), whichever statement inserts the row.
+_APPEND = insert(cast(Table, ChangeRow.__table__))
 
 
 def change(

@@ -27,8 +27,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from server.domain.errors import Unavailable
 from storage.db import Database, is_outage
-from storage.models import Base, ChangeRow, ResourceColumns
-from storage.repos import changes
+from storage.models import Base, ResourceColumns
 
 Row = TypeVar("Row", bound=ResourceColumns)
 
@@ -122,10 +121,7 @@ def _checked_insert_statement(shape: Shape, condition: ColumnElement[bool], also
                 .cte("inserted_row")
             )
         else:
-            riding = insert(table).from_select(targets, values.select_from(first))
-            if model is ChangeRow:  # its NOTIFY rides along, as on every change insert
-                riding = riding.returning(changes.NOTIFY_ON_INSERT)
-            ctes.append(riding.cte(f"also_{index}"))
+            ctes.append(insert(table).from_select(targets, values.select_from(first)).cte(f"also_{index}"))
     assert first is not None
     statement = select(condition, exists(select(first.c.inserted)), also)
     for cte in ctes:

@@ -233,7 +233,13 @@ async def test_migrate_refuses_with_the_reason(client: harrow.Client) -> None:
 
 
 async def test_migrate_records_a_migration_that_can_be_listed_and_cancelled(client: harrow.Client) -> None:
-    created = await client.create_virtual_machine(parent=PARENT, virtual_machine_id="web-1", virtual_machine=machine())
+    # A policy that slows this VM's migrations to 1 MiB/s (2 GiB: half an hour of cluster time, seconds here),
+    # so the migration is still running when it is cancelled, however fast the cluster and the reconciler.
+    slow = policy({"speed": "slow"}, bandwidth_per_migration="1Mi", completion_timeout_per_gib=100_000)
+    applied = await client.create_migration_policy(parent=CLUSTER, migration_policy_id="slow", migration_policy=slow)
+    await applied.result(timeout=30)
+    vm_spec = machine(labels={"speed": "slow"})
+    created = await client.create_virtual_machine(parent=PARENT, virtual_machine_id="web-1", virtual_machine=vm_spec)
     vm = await (await client.start_virtual_machine(name=(await created.result(timeout=30)).name)).result(timeout=30)
     assert vm.state == vm_pb.VirtualMachine.RUNNING and vm.status.node
 

@@ -313,6 +313,29 @@ async def test_a_plain_cdi_override_lands_in_the_storage_profile_spec(plain: Wor
         "storage class",
     )
 
+    # Seed 004's scratch-space rule, driven by the CDI CR: a configured class that exists wins; one that does not
+    # exist falls back to the cluster's default class.
+    async def scratch_class_becomes(configured: str, expected: str) -> None:
+        patch = {"spec": {"config": {"scratchSpaceStorageClass": configured}}}
+        await client.CustomObjectsApi(plain.kube).patch_cluster_custom_object(
+            "cdi.kubevirt.io", "v1beta1", "cdis", "cdi", patch, _content_type="application/merge-patch+json"
+        )
+
+        async def shows_it() -> bool:
+            return (await plain.profile("lvm")).status.scratch_space_storage_class == expected
+
+        await eventually(shows_it, within=20.0)
+
+    classes = await client.StorageV1Api(plain.kube).list_storage_class()
+    default_class = next(
+        c.metadata.name
+        for c in classes.items
+        if (c.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
+    )
+    assert default_class != "nfs"
+    await scratch_class_becomes("nfs", "nfs")
+    await scratch_class_becomes("no-such-class", default_class)
+
 
 async def _wait(api: GrpcApi, operation: object) -> object:
     name = operation.name  # type: ignore[attr-defined]

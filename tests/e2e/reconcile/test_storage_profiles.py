@@ -212,6 +212,39 @@ async def test_vm_disks_are_judged_by_their_class_before_anything_is_created(har
     assert nfs.pvc_bytes == math.ceil(2**30 / (1 - 0.06)) and nfs.filesystem_overhead == "0.06"
     assert nfs.live_migratable
 
+    # An update is judged like a create: adding an LVM disk warns, and refuses when the VM must live-migrate.
+    async def update(vm_id: str, spec: vm_pb.VirtualMachineSpec, paths: list[str]) -> list[str]:
+        request = vm_pb.UpdateVirtualMachineRequest(
+            virtual_machine=vm_pb.VirtualMachine(
+                name=f"{CLUSTER}/namespaces/default/virtualMachines/{vm_id}", spec=spec
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=paths),
+        )
+        operation = await harvester.api.call("VirtualMachineService", "UpdateVirtualMachine", request)
+        metadata = common_pb.OperationMetadata()
+        operation.metadata.Unpack(metadata)
+        return list(metadata.warnings)
+
+    with_lvm = [_image("root", "harvester-longhorn"), _volume("scratch", "lvm")]
+    warnings = await update("on-longhorn", vm_pb.VirtualMachineSpec(disks=with_lvm), ["spec.disks"])
+    assert len(warnings) == 1 and 'disk "scratch"' in warnings[0] and "lvm.driver.harvesterhci.io" in warnings[0]
+    with pytest.raises(ApiError) as refused_update:
+        v2_with_lvm = [_image("root", "longhorn-v2"), _volume("scratch", "lvm")]
+        must_migrate = vm_pb.VirtualMachineSpec(
+            disks=v2_with_lvm, eviction_strategy=vm_pb.VirtualMachineSpec.LIVE_MIGRATE
+        )
+        await update("on-longhorn-v2", must_migrate, ["spec.disks", "spec.eviction_strategy"])
+    assert (refused_update.value.code, refused_update.value.reason) == (
+        "FAILED_PRECONDITION",
+        "DISKS_NOT_LIVE_MIGRATABLE",
+    )
+    unchanged = await harvester.api.call(
+        "VirtualMachineService",
+        "GetVirtualMachine",
+        vm_pb.GetVirtualMachineRequest(name=f"{CLUSTER}/namespaces/default/virtualMachines/on-longhorn-v2"),
+    )
+    assert [d.name for d in unchanged.spec.disks] == ["root"]
+
     # The migration service judges by the same verdict: the LVM VM is refused for its disk, not its run state.
     lvm_vm = f"{CLUSTER}/namespaces/default/virtualMachines/on-lvm"
 

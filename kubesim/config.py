@@ -29,6 +29,10 @@ class KubeSimConfig:
     schemas objects are validated against and every default that moved
     between releases (``versions.py``); ``harvester=False`` gives a plain
     KubeVirt cluster without Harvester's settings and StorageClass ownership.
+    ``hco=True`` adds HCO: the hco.kubevirt.io group is served and a
+    HyperConverged CR owns the KubeVirt CR's migration block
+    (``controllers/hco.py``); pair it with ``harvester=False``, as real
+    clusters do (Harvester does not use HCO).
     """
 
     nodes: tuple[NodeSpec, ...] = field(default_factory=lambda: (NodeSpec(), NodeSpec(), NodeSpec()))
@@ -42,6 +46,7 @@ class KubeSimConfig:
     kubernetes_version: str = "v1.32.0"
     harvester: bool = True
     harvester_version: str = "v1.8.0"
+    hco: bool = False
 
     @staticmethod
     def with_nodes(count: int, **kwargs: object) -> KubeSimConfig:

@@ -159,6 +159,51 @@ RESOURCES: tuple[Resource, ...] = (
         ("net-attach-def",),
     ),
     Resource("harvesterhci.io", "v1beta1", "settings", "Setting", False),
+    # Harvester's VM backup and image kinds: their CRDs declare ``subresources: {}`` (no status subresource).
+    Resource(
+        "harvesterhci.io",
+        "v1beta1",
+        "virtualmachinebackups",
+        "VirtualMachineBackup",
+        True,
+        ("vmbackup", "vmbackups"),
+        False,
+        "harvesterhci:crd-virtualmachinebackups",
+    ),
+    Resource(
+        "harvesterhci.io",
+        "v1beta1",
+        "virtualmachineimages",
+        "VirtualMachineImage",
+        True,
+        ("vmimage", "vmimages"),
+        False,
+        "harvesterhci:crd-virtualmachineimages",
+    ),
+    # KubeVirt's snapshot kind; virt-operator's CRD has a status subresource and these short names and category.
+    Resource(
+        "snapshot.kubevirt.io",
+        "v1beta1",
+        "virtualmachinesnapshots",
+        "VirtualMachineSnapshot",
+        True,
+        ("vmsnapshot", "vmsnapshots"),
+        True,
+        "kubevirt:virtualmachinesnapshot",
+        categories=("all",),
+    ),
+    # Served only by a cluster with KubeSimConfig.hco (served.py hides the group otherwise).
+    Resource(
+        "hco.kubevirt.io",
+        "v1beta1",
+        "hyperconvergeds",
+        "HyperConverged",
+        True,
+        ("hco", "hcos"),
+        True,
+        "hco:hyperconverged",
+        categories=("all",),
+    ),
 )
 
 VM_SUBRESOURCES = ("start", "stop", "restart", "migrate")

@@ -23,6 +23,8 @@ _FILES = {
     "kubevirt": "kubevirt/{version}/crd-openapiv3/{name}.yaml",
     "cdi": "cdi/{version}/{name}.yaml",
     "harvester": "harvester-load-balancer/{name}.yaml",
+    "harvesterhci": "harvester/{name}.yaml",
+    "hco": "hco/{name}.yaml",
 }
 
 _META_FIELDS = {

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
+from . import served
 from .admin import Admin
 from .api import Api
 from .clock import Clock
@@ -84,13 +85,18 @@ class KubeSim:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.controllers.seed()
-        self._runner = web.AppRunner(self.api.app(self.admin.routes), handle_signals=False, shutdown_timeout=0.5)
+        self._runner = web.AppRunner(self.api.app(self._extend), handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         self.certificates = generate(host)
         site = web.TCPSite(self._runner, host, port, ssl_context=self.certificates.server_context())
         await site.start()
         self._url = f"https://{host}:{_bound_port(site)}"
         self.controllers.start()
+
+    def _extend(self, app: web.Application) -> None:
+        """The admin API, and the optional API groups this cluster does not serve hidden (served.py)."""
+        self.admin.routes(app)
+        served.install(app, self.config)
 
     async def stop(self) -> None:
         await self.controllers.stop()

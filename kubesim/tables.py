@@ -58,6 +58,14 @@ KUBEVIRT: dict[str, list[dict[str, Any]]] = {
     ],
     "VirtualMachineInstanceMigration": [_status("Phase", ".status.phase"), _status("VMI", ".spec.vmiName")],
     "KubeVirt": [AGE, _status("Phase", ".status.phase")],
+    "VirtualMachineSnapshot": [
+        _status("SourceKind", ".spec.source.kind"),
+        _status("SourceName", ".spec.source.name"),
+        _status("Phase", ".status.phase"),
+        {"name": "ReadyToUse", "type": "boolean", "jsonPath": ".status.readyToUse"},
+        {"name": "CreationTime", "type": "date", "jsonPath": ".status.creationTime"},
+        _status("Error", ".status.error.message"),
+    ],
 }
 
 

@@ -10,12 +10,16 @@ from ..api import Api
 from ..clock import Clock
 from ..config import KubeSimConfig
 from ..store import Store
+from .backup import BackupController
 from .cdi import CdiController
+from .hco import HcoController
+from .image_export import ImageController
 from .loop import WorkLoop
 from .migration import MigrationController
 from .nodes import NodeOps
 from .seed import seed
 from .virt import VirtController
+from .vmsnapshot import SnapshotController
 
 
 class Controllers:
@@ -27,6 +31,10 @@ class Controllers:
         self.cdi = CdiController(store, clock, self.loop, config.harvester, config.cdi_version)
         self.migrations = MigrationController(store, clock, self.loop, self.virt, config.kubevirt_version)
         self.nodes = NodeOps(store, clock, self.loop, self.migrations)
+        self.backups = BackupController(store, clock, self.loop)
+        self.images = ImageController(store, clock, self.loop)
+        self.snapshots = SnapshotController(store, clock, self.loop)
+        self.hco = HcoController(store, self.loop) if config.hco else None
         store.admitters["kubevirt.io/virtualmachineinstancemigrations"] = self.migrations.admit
         for verb in ("start", "stop", "restart"):
             api.subresources[("virtualmachines", verb)] = getattr(self.virt, verb)
@@ -36,6 +44,8 @@ class Controllers:
 
     def seed(self) -> None:
         seed(self.store, self.config)
+        if self.hco is not None:
+            self.hco.seed()
 
     def start(self) -> None:
         self.loop.start()

@@ -51,7 +51,34 @@ def settings(harvester_version: str) -> dict[str, str]:
             }
         ),
         "additional-guest-memory-overhead-ratio": "1.5",
+        # settings.InitBackupTargetToString(): an empty target, which Harvester's webhook calls "not set".
+        "backup-target": json.dumps(
+            dict.fromkeys(BACKUP_TARGET_FIELDS, "") | BACKUP_TARGET_FLAGS, separators=(",", ":")
+        ),
         **_migration_setting(harvester_version),
+    }
+
+
+# Go field order of settings.BackupTarget, for a default that reads back byte for byte as Harvester's.
+BACKUP_TARGET_FIELDS = ("type", "endpoint", "accessKeyId", "secretAccessKey", "bucketName", "bucketRegion", "cert")
+BACKUP_TARGET_FLAGS = {"virtualHostedStyle": False, "refreshIntervalInSeconds": 0}
+
+
+def setting_values() -> dict[str, str]:
+    """What an administrator has set on the seeded cluster (Setting ``value``, over the ``default``): an NFS backup
+    target, so backups work out of the box, and the snapshot classes of the third-party drivers seed 003 says can
+    snapshot (LVM, Rook RBD; neither can back up, so no backup class). Harvester merges ``csi-driver-config``'s value
+    into its default."""
+    drivers = {
+        "lvm.driver.harvesterhci.io": {"volumeSnapshotClassName": "lvm-snapshot", "backupVolumeSnapshotClassName": ""},
+        "rook-ceph.rbd.csi.ceph.com": {
+            "volumeSnapshotClassName": "csi-rbdplugin-snapclass",
+            "backupVolumeSnapshotClassName": "",
+        },
+    }
+    return {
+        "backup-target": json.dumps({"type": "nfs", "endpoint": "nfs://backup.kubesim.example:/backups"}),
+        "csi-driver-config": json.dumps(drivers),
     }
 
 
@@ -169,8 +196,10 @@ def seed(store: Store, config: KubeSimConfig) -> None:
             },
         )
     if config.harvester:
+        values = setting_values()
         for name, value in settings(config.harvester_version).items():
-            store.create(by_kind("Setting"), "", {"metadata": {"name": name}, "default": value})
+            body = {"metadata": {"name": name}, "default": value}
+            store.create(by_kind("Setting"), "", body | ({"value": values[name]} if name in values else {}))
     kv = config.kubevirt_version
     _with_status(
         store,

@@ -16,7 +16,7 @@ mode, intent cannot tell (status UNKNOWN) and the cluster decides.
 
 The migration method follows the same source: any volume other than a PVC or
 DataVolume (Harrow's cloud-init disk) makes it BlockMigration, whose ephemeral
-disk files add to the data a migration moves.
+disk files add to the data a migration moves (`migration_data_size`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ BLOCK_MIGRATION = "BLOCK_MIGRATION"
 DISKS_NOT_LIVE_MIGRATABLE = "DisksNotLiveMigratable"
 NOT_RUNNING = "VirtualMachineNotRunning"
 CONDITION_TYPE = "LiveMigratable"
+# KubeVirt's completion timeout counts decimal gigabytes (`ScaledValue(resource.Giga)`), rounded up.
+GIGA = 10**9
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,49 @@ def migratability(
     if unknown:
         return Migratability(UNKNOWN, "", "; ".join(unknown), how)
     return Migratability(MIGRATABLE, "", "every disk is shared (ReadWriteMany) and the pod network is masquerade", how)
+
+
+@dataclass(frozen=True)
+class DataSize:
+    """The bytes the completion timeout is computed from, and what only the cluster can add to them."""
+
+    bytes: int
+    note: str
+
+
+def migration_data_size(spec: Mapping[str, Any]) -> DataSize:
+    """What KubeVirt multiplies `completionTimeoutPerGiB` by, as far as Harrow can know it.
+
+    kubevirt `pkg/virt-launcher/virtwrap/manager.go` `getVMIMigrationDataSize` (called by
+    `newMigrationMonitor` in `live-migration-source.go`) sums three things, then takes ceil(bytes / 10^9):
+    - the guest memory, `spec.domain.memory.guest`, else the memory request: Harrow always writes
+      `memory.guest` (`guest_memory_bytes`);
+    - for a BlockMigration, the size of the files in the launcher's ephemeral-disk directory: for Harrow's
+      VMs the cloud-init ISO. Only the launcher pod sees that file, so Harrow cannot add it and says so;
+    - the capacity of the volumes in `status.migratedVolumes` (`pkg/storage/types/volume.go`
+      `GetTotalSizeMigratedVolumes`): volume migration (`updateVolumesStrategy: Migration`), which Harrow
+      never asks for, so 0.
+    PVC disks are not counted: a live-migratable VM's PVCs are shared (ReadWriteMany), not copied.
+    """
+    memory = guest_memory_bytes(spec)
+    if method(spec) != BLOCK_MIGRATION:
+        return DataSize(memory, "")
+    headroom = -memory % GIGA
+    note = (
+        "a block migration also copies the launcher's ephemeral disk files (the cloud-init ISO), whose size "
+        "only the cluster knows and adds to data_bytes; "
+    )
+    if headroom:
+        note += (
+            f"the timeout shown holds while they total at most {headroom} bytes (the rest of the last 10^9), and "
+            "grows by completion_timeout_per_gib for each further 10^9 bytes"
+        )
+    else:
+        note += (
+            "the memory is a whole number of 10^9 bytes, so the cluster's timeout is at least one "
+            "completion_timeout_per_gib longer than shown"
+        )
+    return DataSize(memory, note)
 
 
 def guest_memory_bytes(spec: Mapping[str, Any]) -> int:

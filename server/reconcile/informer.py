@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from kubernetes_asyncio import client
 
@@ -43,7 +43,8 @@ class Informer:
         watch_seconds: int,
         retry_seconds: float = 1.0,
     ):
-        self._custom = client.CustomObjectsApi(api)
+        # The core group (namespaces) has no `/apis/{group}` path: CustomObjectsApi reaches it through _CoreGroup.
+        self._custom = client.CustomObjectsApi(api if group else cast(client.ApiClient, _CoreGroup(api)))
         self._what = (group, version, plural)
         self._selector = label_selector
         self._on_event = on_event
@@ -132,6 +133,23 @@ class Informer:
         finally:
             response.release()
         return resource_version
+
+
+class _CoreGroup:
+    """The cluster's client with CustomObjectsApi's `/apis/{group}/…` paths turned into the core group's `/api/…`.
+
+    A stand-in for the ApiClient (everything but `call_api` passes through), so every call still goes
+    through the same rate-limited client (kube.LimitedApiClient).
+    """
+
+    def __init__(self, api: LimitedApiClient):
+        self._api = api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+    def call_api(self, resource_path: str, *args: Any, **kwargs: Any) -> Any:
+        return self._api.call_api(resource_path.replace("/apis/{group}/", "/api/", 1), *args, **kwargs)
 
 
 def _key(obj: Obj) -> Key:

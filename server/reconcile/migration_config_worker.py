@@ -9,9 +9,14 @@ Three owners exist (semantics.md §2.3, DESIGN §3), tried in this order:
   (`disableTLS`, …) keep what the setting had.
 - An HCO-managed cluster: HyperConverged `spec.liveMigrationConfig`, since
   HCO reverts direct KubeVirt edits. Written complete as well (HCO's CRD
-  defaults the fields, so a removed one would come back). HCO has no
-  allowWorkloadDisruption: KubeVirt then derives it from allowPostCopy, and
-  the condition says so when it was set.
+  defaults the fields, so a removed one would come back). HCO releases
+  (through v1.18) have no allowWorkloadDisruption (its main branch adds it,
+  commit 50e000343): KubeVirt then derives it from allowPostCopy, and the
+  condition says so when it was set. HCO is recognised by discovery (the
+  cluster serves hco.kubevirt.io), not by listing HyperConvergeds: a list
+  refused for lack of RBAC must not read as "no HCO", or Harrow would write
+  the KubeVirt CR and HCO would put it back forever. A refused list is
+  Waiting, with the permission to grant.
 - Otherwise the KubeVirt CR's `spec.configuration.migrations`: Harrow owns the
   nine keys it models (a key the user did not set is removed, so KubeVirt's
   version default applies) and leaves every other key alone.
@@ -98,9 +103,10 @@ class MigrationConfigWorker(KindWorker[MigrationConfigRow]):
             setting = await _get(custom, SETTINGS, HARVESTER_MIGRATION_SETTING)
             if setting is not None:
                 return await self._setting(custom, connection, row, setting, settled)
-        hco = await _first(custom, HCO)
-        if hco is not None:
-            return await self._hco(custom, row, hco, settled, connection.probe.versions.get("kubevirt", ""))
+        if await _served(custom, HCO):
+            hco = await _first(custom, HCO)
+            if hco is not None:
+                return await self._hco(custom, row, hco, settled, connection.probe.versions.get("kubevirt", ""))
         kubevirt = await _first(custom, KUBEVIRT)
         if kubevirt is None:
             raise Waiting(f"cluster {row.cluster} has no KubeVirt CR to configure")
@@ -250,12 +256,32 @@ async def _get(custom: client.CustomObjectsApi, what: tuple[str, str, str], name
     return found
 
 
+async def _served(custom: client.CustomObjectsApi, what: tuple[str, str, str]) -> bool:
+    """Whether discovery lists the kind (404 when its group is not installed); discovery is open to every user."""
+    group, version, plural = what
+    try:
+        resources = await custom.get_api_resources(group, version)
+    except ApiException as error:
+        if error.status == 404:
+            return False
+        raise
+    return any(resource.name == plural for resource in resources.resources)
+
+
 async def _first(custom: client.CustomObjectsApi, what: tuple[str, str, str]) -> Obj | None:
+    """The first object of a kind, None when there is none; a refused list names the permission Harrow lacks."""
     try:
         listing = await custom.list_cluster_custom_object(*what)
     except ApiException as error:
-        if error.status in (403, 404):
+        if error.status == 404:
             return None
+        if error.status == 403:
+            group, _, plural = what
+            raise Waiting(
+                f"Harrow may not list {plural}.{group} (HTTP 403), where this cluster's migration configuration "
+                f"lives: grant its ClusterRole list and patch on {plural} in API group {group} "
+                "(deploy/k8s/rbac.yaml)"
+            ) from None
         raise
     items: list[Obj] = listing.get("items") or []
     return items[0] if items else None

@@ -12,8 +12,11 @@ admitter does; the VM row is locked while checking so two concurrent calls
 cannot both pass.
 
 A VM's VMI carries the VM's labels plus Harrow's own (reconcile/translate.py),
-so those are what policies are matched against; its namespace always carries
-`kubernetes.io/metadata.name`.
+so those are what policies are matched against. Its namespace's labels are
+the ones the reconciler last observed on the cluster (reconcile/namespaces.py
+keeps them in the cluster row's status), the same ones KubeVirt matches; until
+they are observed, only `kubernetes.io/metadata.name`, which every namespace
+carries.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from server.domain.errors import AlreadyExists, FailedPrecondition, FieldViolati
 from server.domain.labels import annotation_violations, label_violations
 from server.domain.names import check_id, parse_cluster_name, parse_vm_name
 from server.domain.quantity import parse_quantity, quantity_bytes
+from server.reconcile.namespaces import STATUS_KEY
 from server.reconcile.translate import MANAGED_BY, UID_LABEL
 from server.services import common, intent
 from storage.db import Database
@@ -272,8 +276,19 @@ def vmi_labels(row: VirtualMachineRow) -> dict[str, str]:
     return {**row.labels, MANAGED_BY[0]: MANAGED_BY[1], UID_LABEL: str(row.uid)}
 
 
-def namespace_labels(namespace: str, extra: Mapping[str, str]) -> dict[str, str]:
-    return {**extra, NAMESPACE_NAME_LABEL: namespace}
+def namespace_labels(namespace: str, observed: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """The namespace's labels as the cluster showed them; before they are observed, the one every namespace has."""
+    labels = observed.get(namespace)
+    return dict(labels) if labels is not None else {NAMESPACE_NAME_LABEL: namespace}
+
+
+async def _observed_namespaces(session: AsyncSession, cluster: str) -> dict[str, dict[str, str]]:
+    """{namespace: labels} of the cluster, as the reconciler last observed them (empty before it has)."""
+    query = select(ClusterRow.status[STATUS_KEY]).where(
+        ClusterRow.name == f"clusters/{cluster}", ClusterRow.purged.is_(False)
+    )
+    found = (await session.execute(query)).scalar_one_or_none()
+    return found if isinstance(found, dict) else {}
 
 
 def _as_policy(row: MigrationPolicyRow) -> migration_policy.Policy:
@@ -485,16 +500,15 @@ class MigrationService:
             raise InvalidArgument.of(violations)
         async with self._db.transaction() as session:
             vm = await _vm(session, str(name))
-            answer = await _resolution(
-                session, name.cluster, vmi_labels(vm), namespace_labels(name.namespace, request.namespace_labels)
-            )
+            if request.namespace_labels:  # a what-if: these instead of the labels observed on the cluster
+                namespace = {**request.namespace_labels, NAMESPACE_NAME_LABEL: name.namespace}
+            else:
+                namespace = namespace_labels(name.namespace, await _observed_namespaces(session, name.cluster))
+            answer = await _resolution(session, name.cluster, vmi_labels(vm), namespace)
         verdict = live_migration.migratability(vm.spec, vm.state, vm.conditions, vm.status.get("disks", []))
         answer.live_migratability.CopyFrom(_migratability_proto(verdict))
-        note = ""
-        if verdict.method == live_migration.BLOCK_MIGRATION:
-            note = "a block migration also copies the launcher's ephemeral disk files (e.g. cloud-init), which the "
-            note += "cluster adds to data_bytes"
-        _set_timeout(answer, live_migration.guest_memory_bytes(vm.spec), note)
+        size = live_migration.migration_data_size(vm.spec)
+        _set_timeout(answer, size.bytes, size.note)
         return answer
 
     # --- migrations -------------------------------------------------------------------------------
@@ -809,8 +823,9 @@ async def _governed(session: AsyncSession, cluster: str) -> dict[str, list[str]]
         .where(VirtualMachineRow.cluster == cluster, VirtualMachineRow.purged.is_(False))
         .order_by(VirtualMachineRow.name)
     )
+    observed = await _observed_namespaces(session, cluster)
     for vm in (await session.execute(query)).scalars():
-        winner = migration_policy.resolve(policies, vmi_labels(vm), namespace_labels(vm.namespace, {})).winner
+        winner = migration_policy.resolve(policies, vmi_labels(vm), namespace_labels(vm.namespace, observed)).winner
         if winner is not None:
             out.setdefault(f"clusters/{cluster}/migrationPolicies/{winner}", []).append(vm.name)
     return out

@@ -124,15 +124,15 @@ async def migrate(harrow: Instance, vm: str, **extra: Any) -> operations_pb2.Ope
     return await harrow.api.call(MIG, "MigrateVirtualMachine", mig_pb.MigrateVirtualMachineRequest(name=vm, **extra))
 
 
-async def policy(harrow: Instance, policy_id: str, **spec: Any) -> mig_pb.MigrationPolicy:
+async def policy(
+    harrow: Instance, policy_id: str, selectors: mig_pb.MigrationPolicySelectors | None = None, **spec: Any
+) -> mig_pb.MigrationPolicy:
+    if selectors is None:
+        selectors = mig_pb.MigrationPolicySelectors(virtual_machine_instance_selector={"team": "web"})
     request = mig_pb.CreateMigrationPolicyRequest(
         parent="clusters/local",
         migration_policy_id=policy_id,
-        migration_policy=mig_pb.MigrationPolicy(
-            spec=mig_pb.MigrationPolicySpec(
-                selectors=mig_pb.MigrationPolicySelectors(virtual_machine_instance_selector={"team": "web"}), **spec
-            )
-        ),
+        migration_policy=mig_pb.MigrationPolicy(spec=mig_pb.MigrationPolicySpec(selectors=selectors, **spec)),
     )
     return unpack(
         await done(harrow, await harrow.api.call(MIG, "CreateMigrationPolicy", request)), mig_pb.MigrationPolicy()
@@ -191,10 +191,32 @@ async def test_policy_and_config_reach_the_cluster_and_drift_is_put_back(
     assert listing["items"] == []
 
 
-async def test_dirty_guest_fails_pre_copy_then_post_copy_policy_moves_it(
+async def label_namespace(kube: client.ApiClient, namespace: str, **labels: str) -> None:
+    await client.CoreV1Api(kube).patch_namespace(namespace, {"metadata": {"labels": labels}})
+
+
+async def governed(harrow: Instance, policy_id: str) -> list[str]:
+    request = mig_pb.GetMigrationPolicyRequest(name=f"clusters/local/migrationPolicies/{policy_id}")
+    shown = await harrow.api.call(MIG, "GetMigrationPolicy", request)
+    assert shown.status.governed_virtual_machine_count == len(shown.status.governed_virtual_machines)
+    return list(shown.status.governed_virtual_machines)
+
+
+async def resolved_policy(harrow: Instance, vm: str) -> mig_pb.MigrationPolicyResolution:
+    request = mig_pb.ResolveVirtualMachineMigrationPolicyRequest(name=vm)
+    answer: mig_pb.MigrationPolicyResolution = await harrow.api.call(
+        MIG, "ResolveVirtualMachineMigrationPolicy", request
+    )
+    return answer
+
+
+async def test_dirty_guest_fails_pre_copy_then_a_post_copy_policy_for_its_namespace_moves_it(
     harrow: Instance, namespace: str, kube: client.ApiClient
 ) -> None:
+    """The policy selects the VM by its namespace's labels only, which Harrow observes on the cluster: its
+    governed VMs, `:resolveMigrationPolicy` and the policy KubeVirt applied agree, before and after a relabel."""
     (vm,) = await running_vms(harrow, namespace, 1)
+    await label_namespace(kube, namespace, env="prod")
     await configure(harrow, completion_timeout_per_gib=10)
     await set_dirty_rate(kube, namespace, "vm-0", "3Gi")
     before = (await harrow.api.call(VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=vm))).status.node
@@ -211,7 +233,20 @@ async def test_dirty_guest_fails_pre_copy_then_post_copy_policy_moves_it(
     assert shown.status.HasField("start_time") and shown.status.HasField("end_time")
     assert shown.status.policy == ""
 
-    await policy(harrow, "post-copy", allow_post_copy=True)
+    by_namespace = mig_pb.MigrationPolicySelectors(namespace_selector={"env": "prod"})
+    await policy(harrow, "post-copy", by_namespace, allow_post_copy=True)
+
+    async def governs_the_vm() -> bool:
+        return await governed(harrow, "post-copy") == [vm]
+
+    await eventually(governs_the_vm, 5.0)
+    answer = await resolved_policy(harrow, vm)
+    assert answer.policy == "clusters/local/migrationPolicies/post-copy", answer.reason
+    assert answer.namespace_labels == {"env": "prod", "kubernetes.io/metadata.name": namespace}
+    assert answer.effective.allow_post_copy
+    # A what-if with explicit namespace labels still wins over the observed ones.
+    what_if = mig_pb.ResolveVirtualMachineMigrationPolicyRequest(name=vm, namespace_labels={"env": "dev"})
+    assert (await harrow.api.call(MIG, "ResolveVirtualMachineMigrationPolicy", what_if)).policy == ""
     moved = unpack(await done(harrow, await migrate(harrow, vm, migration_id="second")), mig_pb.Migration())
     assert moved.state == mig_pb.Migration.SUCCEEDED
     assert moved.status.mode == mig_pb.MigrationStatus.POST_COPY
@@ -225,6 +260,20 @@ async def test_dirty_guest_fails_pre_copy_then_post_copy_policy_moves_it(
         return bool(after.status.node == moved.status.target_node)
 
     await eventually(on_target, within=5)
+
+    # Relabelled in the cluster (kubectl label ns): Harrow's answers follow, and so does KubeVirt's choice.
+    await label_namespace(kube, namespace, env="dev")
+
+    async def governs_nothing() -> bool:
+        return await governed(harrow, "post-copy") == []
+
+    await eventually(governs_nothing, 5.0)
+    answer = await resolved_policy(harrow, vm)
+    assert answer.policy == "" and answer.namespace_labels["env"] == "dev"
+    again = await done(harrow, await migrate(harrow, vm, migration_id="third"))
+    assert "has been aborted" in again.error.message
+    third = await harrow.api.call(MIG, "GetMigration", mig_pb.GetMigrationRequest(name=f"{vm}/migrations/third"))
+    assert third.status.policy == "" and third.status.mode == mig_pb.MigrationStatus.PRE_COPY
 
 
 async def test_auto_converge_lets_a_busy_guest_converge(
@@ -247,10 +296,27 @@ async def test_auto_converge_lets_a_busy_guest_converge(
     assert moved.status.target_node == target
 
 
+def cordon_all_but(sim: KubeSim, node: str, on: bool = True) -> None:
+    for other in {n["metadata"]["name"] for n in sim.store.items(by_kind("Node"))} - {node}:
+        sim.controllers.nodes.cordon(other, on)
+
+
+async def nodes_of(harrow: Instance, vms: list[str]) -> dict[str, str]:
+    shown = [await harrow.api.call(VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=vm)) for vm in vms]
+    return {vm.name: vm.status.node for vm in shown}
+
+
 async def test_twelve_at_once_respect_the_parallel_limits_and_all_succeed(
     harrow: Instance, namespace: str, sim: KubeSim
 ) -> None:
-    vms = await running_vms(harrow, namespace, 12)
+    # 8 VMs on node-0 (the others cordoned while they start), then 2 each on node-1 and node-2: the
+    # per-cluster limit (5) binds while all three nodes send, the per-node limit (2) on node-0 after.
+    cordon_all_but(sim, "node-0")
+    crowded = await running_vms(harrow, namespace, 8, prefix="crowded")
+    cordon_all_but(sim, "node-0", on=False)
+    vms = crowded + await running_vms(harrow, namespace, 4, prefix="spread")
+    placed = await nodes_of(harrow, vms)
+    assert sorted(placed.values()) == ["node-0"] * 8 + ["node-1"] * 2 + ["node-2"] * 2, placed
     # About 10 cluster seconds of transfer each, so the waiting ones wait long enough to be seen waiting.
     await configure(harrow, bandwidth_per_migration="100Mi")
     active: dict[str, str] = {}
@@ -285,10 +351,10 @@ async def test_twelve_at_once_respect_the_parallel_limits_and_all_succeed(
     sim.store.listeners.remove(count)
     for operation in operations:
         assert unpack(await done(harrow, operation), mig_pb.Migration()).state == mig_pb.Migration.SUCCEEDED
-    assert peaks["cluster"] == 5
-    assert peaks["node"] <= 2
+    assert peaks == {"cluster": 5, "node": 2}
     assert queued, "no pending migration ever showed why it waited"
     assert any(q.limit == mig_pb.MigrationQueue.PER_CLUSTER and q.limit_value == 5 for q in queued), queued
+    assert any(q.limit == mig_pb.MigrationQueue.PER_NODE_OUTBOUND and q.limit_value == 2 for q in queued), queued
 
 
 async def test_cancel_aborts_a_running_migration(harrow: Instance, namespace: str, kube: client.ApiClient) -> None:
@@ -321,14 +387,34 @@ async def test_evacuate_moves_what_can_move_and_ends_when_nothing_can(
     harrow: Instance, namespace: str, sim: KubeSim
 ) -> None:
     vms = await running_vms(harrow, namespace, 4)
-    shown = [await harrow.api.call(VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=vm)) for vm in vms]
-    node = shown[0].status.node
-    on_node = sorted(vm.name for vm in shown if vm.status.node == node)
+    placed = await nodes_of(harrow, vms)
+    node = placed[vms[0]]
+    on_node = sorted(vm for vm, where in placed.items() if where == node)
+    # A VM with a ReadWriteOnce disk on that node cannot move: it is reported with KubeVirt's reason, not tried.
+    pinned_spec = small_vm()
+    pinned_spec.spec.disks.add(
+        name="scratch", new_volume=vm_pb.NewVolume(size="1Gi", access_modes=[vm_pb.READ_WRITE_ONCE])
+    )
+    cordon_all_but(sim, node)
+    create = vm_pb.CreateVirtualMachineRequest(
+        parent=f"clusters/local/namespaces/{namespace}", virtual_machine_id="pinned", virtual_machine=pinned_spec
+    )
+    pinned = unpack(
+        await done(harrow, await harrow.api.call(VMS, "CreateVirtualMachine", create)), vm_pb.VirtualMachine()
+    )
+    cordon_all_but(sim, node, on=False)
+    assert pinned.state == vm_pb.VirtualMachine.RUNNING and pinned.status.node == node
     request = mig_pb.EvacuateNodeRequest(name=f"clusters/local/nodes/{node}")
     result = unpack(
         await done(harrow, await harrow.api.call(MIG, "EvacuateNode", request), 30.0), mig_pb.EvacuateNodeResponse()
     )
-    assert sorted(result.moved) == on_node and not result.not_moved
+    assert sorted(result.moved) == on_node
+    assert [(item.virtual_machine, item.reason, item.migration) for item in result.not_moved] == [
+        (pinned.name, "DisksNotLiveMigratable", "")
+    ]
+    assert 'disk "scratch"' in result.not_moved[0].message and "ReadWriteOnce" in result.not_moved[0].message
+    assert len(result.migrations) == len(on_node)
+    assert (await nodes_of(harrow, [pinned.name]))[pinned.name] == node
 
     async def moved_off() -> bool:
         for vm in on_node:

@@ -22,6 +22,7 @@ from grpc_health.v1 import health
 
 from server.api.grpc.server import build_grpc_server
 from server.api.grpc.servicers import (
+    BackupServicer,
     ClusterServicer,
     IpPoolServicer,
     MigrationServicer,
@@ -37,6 +38,7 @@ from server.auth.secret_box import SecretBox
 from server.config import Settings
 from server.observability import Observability
 from server.reconcile.engine import Reconciler
+from server.services.backups import BackupService
 from server.services.clusters import ClusterService, point_local, seal_stored_kubeconfigs
 from server.services.common import now
 from server.services.ip_pools import IpPoolService
@@ -80,6 +82,7 @@ class Harrow:
             "harrow.v1.MigrationService": MigrationServicer(MigrationService(self.db)),
             "harrow.v1.SecurityService": SecurityServicer(SecurityService(self.db)),
             "harrow.v1.StorageService": StorageServicer(StorageService(self.db)),
+            "harrow.v1.BackupService": BackupServicer(BackupService(self.db)),
         }
         guard = Guard(self.db, authenticate_calls=settings.auth.authenticate, limits=settings.auth.limits)
         self.servicers = guard_servicers(servicers, guard)

@@ -306,3 +306,34 @@ class StorageProfileRow(ResourceColumns, Base):
         Index("storage_profiles_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
         Index("storage_profiles_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
     )
+
+
+class _VmCopyColumns(ResourceColumns):
+    """A snapshot, backup or image of a VM: the VM by namespace and ID, and its uid (it outlives the VM)."""
+
+    namespace: Mapped[str] = mapped_column(Text)
+    vm: Mapped[str] = mapped_column(Text)
+    vm_uid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+
+
+class VmBackupRow(_VmCopyColumns, Base):
+    """A snapshot or backup of a VM (migration 0080); the cluster object is named after the ID."""
+
+    __tablename__ = "vm_backups"
+    __table_args__ = (
+        Index("vm_backups_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
+        Index("vm_backups_parent_create", "cluster", "namespace", "create_time", "name"),
+        Index("vm_backups_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
+    )
+
+
+class VmImageRow(_VmCopyColumns, Base):
+    """An image exported from one disk of a VM (migration 0080)."""
+
+    __tablename__ = "vm_images"
+    disk: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("vm_images_name_live", "name", unique=True, postgresql_where=text("NOT purged")),
+        Index("vm_images_parent_create", "cluster", "namespace", "create_time", "name"),
+        Index("vm_images_work", "cluster", "next_attempt_at", postgresql_where=text("NOT purged")),
+    )

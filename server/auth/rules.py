@@ -18,6 +18,7 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pool
 from google.protobuf.message import Message
 from harrow.v1 import (  # noqa: F401  (imported to register the contract's services)
+    backup_pb2,
     cluster_pb2,
     ip_pool_pb2,
     migration_pb2,
@@ -107,6 +108,16 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ListStorageCapabilities": READ,
         "GetStorageClass": READ,
         "ListStorageClasses": READ,
+    },
+    "harrow.v1.BackupService": {
+        "GetVirtualMachineBackup": READ,
+        "ListVirtualMachineBackups": READ,
+        "CreateVirtualMachineBackup": OPERATE,
+        "DeleteVirtualMachineBackup": OPERATE,
+        "GetVirtualMachineImage": READ,
+        "ListVirtualMachineImages": READ,
+        "CreateVirtualMachineImage": OPERATE,
+        "DeleteVirtualMachineImage": OPERATE,
     },
 }
 

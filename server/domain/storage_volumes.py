@@ -109,7 +109,7 @@ def judge_disk(disk: Mapping[str, Any], profile: ProfileFacts | None, default_cl
         )
     elif not driver.cell("live_migration").supported and driver.driver != storage_capabilities.UNKNOWN:
         blocker = (
-            f'disk "{name}": the {driver.display_name} driver ({profile.provisioner}) cannot live-migrate '
+            f'disk "{name}": the {_called(driver.display_name)} ({profile.provisioner}) cannot live-migrate '
             f"({driver.cell('live_migration').source})"
         )
     pvc = storage_sizing.pvc_size(requested, volume_mode, profile.overhead) if requested else 0
@@ -187,7 +187,7 @@ def check_volume_operation(
     word = operation.replace("_", " ")
     if not cell.supported:
         raise FailedPrecondition(
-            f"volume {volume}: the {driver.display_name} driver ({provisioner}) cannot {word} ({cell.source})",
+            f"volume {volume}: the {_called(driver.display_name)} ({provisioner}) cannot {word} ({cell.source})",
             reason=f"DRIVER_CANNOT_{VOLUME_OPERATIONS[operation]}",
             metadata={"volume": volume, "driver": driver.driver, "provisioner": provisioner},
         )
@@ -198,3 +198,8 @@ def check_volume_operation(
             reason="VOLUME_ATTACHED",
             metadata={"volume": volume},
         )
+
+
+def _called(display_name: str) -> str:
+    """ "LVM driver", but "unknown driver" rather than "unknown driver driver"."""
+    return display_name if display_name.endswith("driver") else f"{display_name} driver"

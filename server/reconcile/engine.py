@@ -28,11 +28,13 @@ import asyncpg
 
 from server.auth.secret_box import SecretBox
 from server.config import ReconcileConfig
+from server.reconcile.backup_worker import BackupWorker, ImageWorker
 from server.reconcile.connection import ClusterConnection
 from server.reconcile.metrics import Metrics
 from server.reconcile.migration_config_worker import MigrationConfigWorker
 from server.reconcile.migration_policy_worker import MigrationPolicyWorker
 from server.reconcile.migration_worker import MigrationWorker
+from server.reconcile.namespaces import NAMESPACES, NamespaceLabels
 from server.reconcile.observe import set_condition
 from server.reconcile.pool_worker import PoolWorker
 from server.reconcile.storage_worker import StorageWorker
@@ -83,10 +85,14 @@ class Reconciler:
                 MigrationPolicyWorker(db, settings, self.owner, self.metrics),
                 VmWorker(db, settings, self.owner, self.metrics),
                 MigrationWorker(db, settings, self.owner, self.metrics),
+                BackupWorker(db, settings, self.owner, self.metrics),
+                ImageWorker(db, settings, self.owner, self.metrics),
             )
         }
         self._by_plural = {what.plural: worker for worker in self.workers.values() for what in worker.watched}
         self.connections: dict[str, ClusterConnection] = {}
+        # Not a kind: namespace labels go to the cluster row, for policy matching (namespaces.py).
+        self.namespaces = NamespaceLabels(db, self.connections.get)
         self._failed_fingerprints: dict[str, tuple[str, float]] = {}
         self._wake_claims = asyncio.Event()
         self._wake_clusters = asyncio.Event()
@@ -107,6 +113,7 @@ class Reconciler:
             ("claims", self._claim_loop),
             ("observer", self._observer_loop),
             ("gauges", self._gauge_loop),
+            ("namespaces", self.namespaces.run),
         ):
             self._tasks.append(asyncio.create_task(loop(), name=f"reconcile-{name}"))
 
@@ -147,6 +154,9 @@ class Reconciler:
             self._wake_clusters.set()
 
     def _on_cluster_event(self, cluster: str, plural: str, event: str, obj: Obj) -> None:
+        if plural == NAMESPACES.plural:
+            self.namespaces.changed(cluster)
+            return
         worker = self._by_plural.get(plural)
         key = worker.dirty_key(cluster, obj) if worker is not None else None
         if worker is None or key is None:
@@ -205,7 +215,7 @@ class Reconciler:
                     fingerprint,
                     self._secrets.open(row.kubeconfig, row.name),
                     str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED")),
-                    watched=[what for worker in self.workers.values() for what in worker.watched],
+                    watched=[*(what for worker in self.workers.values() for what in worker.watched), NAMESPACES],
                     qps=self._settings.qps,
                     burst=self._settings.burst,
                     watch_seconds=self._settings.watch_seconds,
@@ -220,6 +230,7 @@ class Reconciler:
                 continue
             self._failed_fingerprints.pop(name, None)
             self.connections[name] = connection
+            self.namespaces.changed(name)
             log.info("cluster %s connected (%s)", name, connection.probe.flavor)
             await self._report(row.uid, connection, None)
             await self._mark_all_dirty(name)

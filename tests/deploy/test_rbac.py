@@ -8,7 +8,9 @@ that account's token. The scenario then drives a VM life through the API (adopt
 an existing VM, create, stop, start, restart, pause, unpause, start and stop a
 Manual VM, adopt a migration policy, configure migrations, migrate and cancel,
 delete) and an IP pool's (adopt an existing IPPool, create, update, delete), then
-overrides a storage profile.
+overrides a storage profile. A second, short scenario configures migrations on an
+HCO-managed plain KubeVirt cluster (KubeSimConfig(hco=True)), where they go into
+the HyperConverged CR; the two scenarios' requests together must need every rule.
 
 - Enough: with the full role the scenario completes and the cluster refuses nothing.
 - Needed: for every permission, some request the full-role scenario made is
@@ -37,6 +39,7 @@ import pytest
 import yaml
 from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2
+from harrow.v1 import backup_pb2 as backup_pb
 from harrow.v1 import cluster_pb2, ip_pool_pb2
 from harrow.v1 import migration_pb2 as mig_pb
 from harrow.v1 import storage_pb2 as storage_pb
@@ -54,6 +57,7 @@ STEP_SECONDS = 12.0
 # A Harrow holds at most 13 pooled connections plus its LISTEN one: 12 cases stay under max_connections=200.
 VMS = "VirtualMachineService"
 POOLS = "IpPoolService"
+MIG = "MigrationService"
 ALWAYS, MANUAL = vm_pb.VirtualMachineSpec.ALWAYS, vm_pb.VirtualMachineSpec.MANUAL
 
 
@@ -145,6 +149,91 @@ class Scenario:
         delete = ip_pool_pb2.DeleteIpPoolRequest(name=self._pool("lan"))
         await self._finish("delete pool", await self.api.call(POOLS, "DeleteIpPool", delete), self._pool("lan"))
         await self._storage_override("lvm")
+        await self._backups()
+
+    async def run_hco(self) -> None:
+        """On an HCO-managed cluster the migration configuration goes into the HyperConverged CR (list, patch)."""
+        await self._until("cluster READY", self._cluster_ready)
+        name = f"clusters/{self.cluster}/migrationConfig"
+        config = mig_pb.MigrationConfig(name=name, spec=mig_pb.MigrationSettings(parallel_migrations_per_cluster=3))
+        request = mig_pb.UpdateMigrationConfigRequest(migration_config=config)
+        operation = await self.api.call(MIG, "UpdateMigrationConfig", request)
+        await self._finish("configure migrations on HCO", operation, name)
+        await self._snapshot()
+
+    async def _pvc_vm(self, vm_id: str) -> str:
+        """A stopped VM on a PVC (a persistentVolumeClaim volume, which Harvester's backups copy)."""
+        claim = {
+            "metadata": {"name": f"{vm_id}-disk"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }
+        await client.CoreV1Api(self.kube).create_namespaced_persistent_volume_claim(self.namespace, claim)
+        disk = vm_pb.Disk(name="disk", existing_claim=vm_pb.ExistingClaim(claim_name=f"{vm_id}-disk"))
+        vm = vm_pb.VirtualMachine(
+            spec=vm_pb.VirtualMachineSpec(
+                cpu=vm_pb.CpuTopology(cores=1), memory="1Gi", run_strategy=vm_pb.VirtualMachineSpec.HALTED, disks=[disk]
+            )
+        )
+        request = vm_pb.CreateVirtualMachineRequest(parent=self.parent, virtual_machine_id=vm_id, virtual_machine=vm)
+        await self._finish(
+            f"create {vm_id}", await self.api.call(VMS, "CreateVirtualMachine", request), self._name(vm_id)
+        )
+
+        async def stopped() -> bool:
+            shown = await self.api.call(
+                VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=self._name(vm_id))
+            )
+            return bool(shown.state == vm_pb.VirtualMachine.STOPPED)
+
+        await self._until(f"{vm_id} stopped", stopped)
+        return self._name(vm_id)
+
+    async def _backups(self) -> None:
+        """On Harvester: a backup (VirtualMachineBackup) and an export (VirtualMachineImage), each then deleted."""
+        vm = await self._pvc_vm("kept")
+        backup = backup_pb.VirtualMachineBackup(
+            spec=backup_pb.VirtualMachineBackupSpec(virtual_machine=vm, type=backup_pb.VirtualMachineBackupSpec.BACKUP)
+        )
+        create = backup_pb.CreateVirtualMachineBackupRequest(
+            parent=self.parent, virtual_machine_backup_id="nightly", virtual_machine_backup=backup
+        )
+        name = f"{self.parent}/virtualMachineBackups/nightly"
+        await self._finish("back up", await self.api.call("BackupService", "CreateVirtualMachineBackup", create), name)
+        source = backup_pb.ImageSourceDisk(virtual_machine=vm, disk="disk")
+        image = backup_pb.VirtualMachineImage(spec=backup_pb.VirtualMachineImageSpec(source=source))
+        export = backup_pb.CreateVirtualMachineImageRequest(
+            parent=self.parent, virtual_machine_image_id="golden", virtual_machine_image=image
+        )
+        image_name = f"{self.parent}/images/golden"
+        await self._finish(
+            "export", await self.api.call("BackupService", "CreateVirtualMachineImage", export), image_name
+        )
+        delete = backup_pb.DeleteVirtualMachineBackupRequest(name=name)
+        await self._finish(
+            "delete backup", await self.api.call("BackupService", "DeleteVirtualMachineBackup", delete), name
+        )
+        drop = backup_pb.DeleteVirtualMachineImageRequest(name=image_name)
+        await self._finish(
+            "delete image", await self.api.call("BackupService", "DeleteVirtualMachineImage", drop), image_name
+        )
+
+    async def _snapshot(self) -> None:
+        """On plain KubeVirt: a snapshot (VirtualMachineSnapshot), then deleted."""
+        vm = await self._pvc_vm("snapped")
+        snapshot = backup_pb.VirtualMachineBackup(
+            spec=backup_pb.VirtualMachineBackupSpec(
+                virtual_machine=vm, type=backup_pb.VirtualMachineBackupSpec.SNAPSHOT
+            )
+        )
+        create = backup_pb.CreateVirtualMachineBackupRequest(
+            parent=self.parent, virtual_machine_backup_id="before", virtual_machine_backup=snapshot
+        )
+        name = f"{self.parent}/virtualMachineBackups/before"
+        await self._finish("snapshot", await self.api.call("BackupService", "CreateVirtualMachineBackup", create), name)
+        delete = backup_pb.DeleteVirtualMachineBackupRequest(name=name)
+        await self._finish(
+            "delete snapshot", await self.api.call("BackupService", "DeleteVirtualMachineBackup", delete), name
+        )
 
     async def _storage_override(self, storage_class: str) -> None:
         """An override on a Harvester class: its annotations (class get, update) and the profile (get, update)."""
@@ -291,6 +380,14 @@ class Scenario:
         try:
             if "/ipPools/" in resource:
                 shown = await self.api.call(POOLS, "GetIpPool", ip_pool_pb2.GetIpPoolRequest(name=resource))
+            elif resource.endswith("/migrationConfig"):
+                shown = await self.api.call(MIG, "GetMigrationConfig", mig_pb.GetMigrationConfigRequest(name=resource))
+            elif "/virtualMachineBackups/" in resource:
+                request = backup_pb.GetVirtualMachineBackupRequest(name=resource)
+                shown = await self.api.call("BackupService", "GetVirtualMachineBackup", request)
+            elif "/images/" in resource:
+                request = backup_pb.GetVirtualMachineImageRequest(name=resource)
+                shown = await self.api.call("BackupService", "GetVirtualMachineImage", request)
             elif "/storageProfiles/" in resource:
                 request = storage_pb.GetStorageProfileRequest(name=resource)
                 shown = await self.api.call("StorageService", "GetStorageProfile", request)
@@ -332,13 +429,16 @@ def small_vm(run_strategy: int) -> vm_pb.VirtualMachine:
     )
 
 
-async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]]) -> Outcome:
-    """A Harrow and a cluster whose only credentials are a service account bound to `rules`; the scenario on it."""
+async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]], hco: bool = False) -> Outcome:
+    """A Harrow and a cluster whose only credentials are a service account bound to `rules`; the scenario on it.
+
+    `hco`: a plain KubeVirt cluster managed by HCO, and the HCO scenario.
+    """
     async with AsyncExitStack() as stack:
         api = GrpcApi(
             await stack.enter_async_context(harrow(await stack.enter_async_context(database(postgres, template))))
         )
-        sim = KubeSim(KubeSimConfig(clock_scale=400.0, bookmark_interval=40.0))
+        sim = KubeSim(KubeSimConfig(clock_scale=400.0, bookmark_interval=40.0, harvester=not hco, hco=hco))
         await sim.start()
         stack.push_async_callback(sim.stop)
         admin_config = client.Configuration()
@@ -356,7 +456,8 @@ async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]]) ->
             cluster_pb2.CreateClusterRequest(cluster_id=cluster, cluster=cluster_pb2.Cluster(kubeconfig=kubeconfig)),
         )
         try:
-            await Scenario(api, kube, cluster, namespace).run()
+            scenario = Scenario(api, kube, cluster, namespace)
+            await (scenario.run_hco() if hco else scenario.run())
         except Broken as broken:
             return Outcome(str(broken), list(sim.rbac.denials), set(sim.rbac.granted))
         return Outcome(None, list(sim.rbac.denials), set(sim.rbac.granted))
@@ -417,14 +518,21 @@ SAMPLED = [
     sampled("virtualmachineinstancemigrations", "verbs", "create"),
     sampled("storageclasses", "verbs", "update"),
 ]
+# On an HCO cluster: the HyperConverged CR found by discovery but not listable.
+HCO_SAMPLED = sampled("hyperconvergeds", "verbs", "list")
 
 
 @pytest.fixture(scope="module")
 async def outcomes(postgres: Any, template_database: str) -> dict[str, Outcome]:
-    """All at once: the full role ("full") and the role without each sampled permission."""
-    cases = [("full", RULES), *((removal.id, removal.apply(RULES)) for removal in SAMPLED)]
-    results = await asyncio.gather(*(run_case(postgres, template_database, rules) for _, rules in cases))
-    return dict(zip((case_id for case_id, _ in cases), results, strict=True))
+    """All at once: the full role ("full") and the role without each sampled permission, on Harvester and HCO."""
+    cases = [
+        ("full", RULES, False),
+        *((removal.id, removal.apply(RULES), False) for removal in SAMPLED),
+        ("hco", RULES, True),
+        (f"hco-{HCO_SAMPLED.id}", HCO_SAMPLED.apply(RULES), True),
+    ]
+    results = await asyncio.gather(*(run_case(postgres, template_database, rules, hco) for _, rules, hco in cases))
+    return dict(zip((case_id for case_id, _, _ in cases), results, strict=True))
 
 
 async def test_the_deployed_cluster_role_runs_a_vm_through_its_whole_life(outcomes: dict[str, Outcome]) -> None:
@@ -433,10 +541,33 @@ async def test_the_deployed_cluster_role_runs_a_vm_through_its_whole_life(outcom
     assert full.refusals == []
 
 
+async def test_the_deployed_cluster_role_configures_migrations_on_an_hco_cluster(outcomes: dict[str, Outcome]) -> None:
+    hco = outcomes["hco"]
+    assert hco.broken is None, hco.broken
+    assert hco.refusals == []
+    # The configuration went into the HyperConverged CR; the KubeVirt CR, which HCO owns, was only read.
+    written = {(request.verb, request.resource) for request in hco.granted if request.verb in ("patch", "update")}
+    assert ("patch", "hyperconvergeds") in written
+    assert not {write for write in written if write[1] == "kubevirts"}, written
+
+
+async def test_on_hco_a_refused_list_waits_naming_the_permission_and_never_falls_back_to_the_kubevirt_cr(
+    outcomes: dict[str, Outcome],
+) -> None:
+    """A 403 is not "no HCO": falling back to the KubeVirt CR would be reverted by HCO forever."""
+    outcome = outcomes[f"hco-{HCO_SAMPLED.id}"]
+    assert outcome.broken is not None, "configuring migrations without list on hyperconvergeds did not stop"
+    assert "Waiting" in outcome.broken and "grant its ClusterRole list and patch on hyperconvergeds" in outcome.broken
+    assert any(HCO_SAMPLED.refusal(RULES) in refusal for refusal in outcome.refusals), outcome.refusals
+    touched = [request for request in outcome.granted if request.resource == "kubevirts" and request.verb != "list"]
+    assert touched == [] and not any('resource "kubevirts"' in refusal for refusal in outcome.refusals)
+
+
 @pytest.mark.parametrize("removal", REMOVALS, ids=[removal.id for removal in REMOVALS])
 async def test_every_permission_is_used_by_the_scenario(removal: Removal, outcomes: dict[str, Outcome]) -> None:
     reduced = removal.apply(RULES)
-    needing = [request for request in outcomes["full"].granted if not allows(reduced, request)]
+    granted = outcomes["full"].granted | outcomes["hco"].granted
+    needing = [request for request in granted if not allows(reduced, request)]
     assert needing, f"no request of the scenario needs {removal.id}: the permission is idle"
 
 

@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from harrow.v1 import (
+    backup_pb2_grpc,
     cluster_pb2_grpc,
     ip_pool_pb2_grpc,
     migration_pb2_grpc,
@@ -38,6 +39,7 @@ _STUBS = {
     "MigrationService": migration_pb2_grpc.MigrationServiceStub,
     "SecurityService": security_pb2_grpc.SecurityServiceStub,
     "StorageService": storage_pb2_grpc.StorageServiceStub,
+    "BackupService": backup_pb2_grpc.BackupServiceStub,
 }
 
 

@@ -21,7 +21,15 @@ from harrow._portal import Portal
 from harrow._requests import duration, field_mask, new_request_id
 from harrow._transport import Transport
 from harrow._watch import ListCall, WatchStream
-from harrow.v1 import cluster_pb2, ip_pool_pb2, migration_pb2, security_pb2, storage_pb2, virtual_machine_pb2
+from harrow.v1 import (
+    backup_pb2,
+    cluster_pb2,
+    ip_pool_pb2,
+    migration_pb2,
+    security_pb2,
+    storage_pb2,
+    virtual_machine_pb2,
+)
 
 if TYPE_CHECKING:
     from harrow._client import Client
@@ -37,6 +45,205 @@ _LIST_VIRTUAL_MACHINES = ListCall(
 
 class AsyncMethods:
     _transport: Transport
+
+    async def get_virtual_machine_backup(
+        self, *, name: str, call_timeout: float | None = None
+    ) -> backup_pb2.VirtualMachineBackup:
+        """Gets one snapshot or backup."""
+        request = backup_pb2.GetVirtualMachineBackupRequest(name=name)
+        return await self._transport.unary(
+            "/harrow.v1.BackupService/GetVirtualMachineBackup",
+            request,
+            backup_pb2.VirtualMachineBackup,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+
+    def list_virtual_machine_backups(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        filter: str | None = None,
+        call_timeout: float | None = None,
+    ) -> AsyncPager[backup_pb2.VirtualMachineBackup]:
+        """Lists a namespace's snapshots and backups, newest first.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        request = backup_pb2.ListVirtualMachineBackupsRequest(
+            parent=parent, page_size=page_size, page_token=page_token, filter=filter
+        )
+        return AsyncPager(
+            self._transport,
+            "/harrow.v1.BackupService/ListVirtualMachineBackups",
+            request,
+            backup_pb2.ListVirtualMachineBackupsResponse,
+            "virtual_machine_backups",
+            call_timeout,
+        )
+
+    async def create_virtual_machine_backup(
+        self,
+        *,
+        parent: str,
+        virtual_machine_backup_id: str,
+        virtual_machine_backup: backup_pb2.VirtualMachineBackup,
+        request_id: str | None = None,
+        validate_only: bool | None = None,
+        call_timeout: float | None = None,
+    ) -> Operation[backup_pb2.VirtualMachineBackup]:
+        """Snapshots or backs up a VM; refused with FAILED_PRECONDITION when a disk's driver cannot (the reason names
+        the disk, the StorageClass and the driver). Done when the cluster reports it ready, or failed.
+
+        Returns an operation; ``result()`` is the VirtualMachineBackup when done.
+        """
+        request = backup_pb2.CreateVirtualMachineBackupRequest(
+            parent=parent,
+            virtual_machine_backup_id=virtual_machine_backup_id,
+            virtual_machine_backup=virtual_machine_backup,
+            request_id=request_id or new_request_id(),
+            validate_only=validate_only,
+        )
+        proto = await self._transport.unary(
+            "/harrow.v1.BackupService/CreateVirtualMachineBackup",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, backup_pb2.VirtualMachineBackup)
+
+    async def delete_virtual_machine_backup(
+        self,
+        *,
+        name: str,
+        etag: str | None = None,
+        allow_missing: bool | None = None,
+        validate_only: bool | None = None,
+        request_id: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Operation[protobuf_empty_pb2.Empty]:
+        """Deletes a snapshot or backup and its cluster object. Done when the cluster object is gone.
+
+        Returns an operation; ``result()`` is the Empty when done.
+        """
+        request = backup_pb2.DeleteVirtualMachineBackupRequest(
+            name=name,
+            etag=etag,
+            allow_missing=allow_missing,
+            validate_only=validate_only,
+            request_id=request_id or new_request_id(),
+        )
+        proto = await self._transport.unary(
+            "/harrow.v1.BackupService/DeleteVirtualMachineBackup",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, protobuf_empty_pb2.Empty)
+
+    async def get_virtual_machine_image(
+        self, *, name: str, call_timeout: float | None = None
+    ) -> backup_pb2.VirtualMachineImage:
+        """Gets one image exported from a VM disk."""
+        request = backup_pb2.GetVirtualMachineImageRequest(name=name)
+        return await self._transport.unary(
+            "/harrow.v1.BackupService/GetVirtualMachineImage",
+            request,
+            backup_pb2.VirtualMachineImage,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+
+    def list_virtual_machine_images(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        filter: str | None = None,
+        call_timeout: float | None = None,
+    ) -> AsyncPager[backup_pb2.VirtualMachineImage]:
+        """Lists a namespace's exported images, newest first.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        request = backup_pb2.ListVirtualMachineImagesRequest(
+            parent=parent, page_size=page_size, page_token=page_token, filter=filter
+        )
+        return AsyncPager(
+            self._transport,
+            "/harrow.v1.BackupService/ListVirtualMachineImages",
+            request,
+            backup_pb2.ListVirtualMachineImagesResponse,
+            "virtual_machine_images",
+            call_timeout,
+        )
+
+    async def create_virtual_machine_image(
+        self,
+        *,
+        parent: str,
+        virtual_machine_image_id: str,
+        virtual_machine_image: backup_pb2.VirtualMachineImage,
+        request_id: str | None = None,
+        validate_only: bool | None = None,
+        call_timeout: float | None = None,
+    ) -> Operation[backup_pb2.VirtualMachineImage]:
+        """Exports a VM disk's volume to an image (Harvester only); refused while the volume is attached where the
+        cluster cannot export an attached volume, or when the disk's driver cannot export. Done when the image is
+        ready, or failed.
+
+        Returns an operation; ``result()`` is the VirtualMachineImage when done.
+        """
+        request = backup_pb2.CreateVirtualMachineImageRequest(
+            parent=parent,
+            virtual_machine_image_id=virtual_machine_image_id,
+            virtual_machine_image=virtual_machine_image,
+            request_id=request_id or new_request_id(),
+            validate_only=validate_only,
+        )
+        proto = await self._transport.unary(
+            "/harrow.v1.BackupService/CreateVirtualMachineImage",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, backup_pb2.VirtualMachineImage)
+
+    async def delete_virtual_machine_image(
+        self,
+        *,
+        name: str,
+        etag: str | None = None,
+        allow_missing: bool | None = None,
+        validate_only: bool | None = None,
+        request_id: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Operation[protobuf_empty_pb2.Empty]:
+        """Deletes an image and its cluster object. Done when the cluster object is gone.
+
+        Returns an operation; ``result()`` is the Empty when done.
+        """
+        request = backup_pb2.DeleteVirtualMachineImageRequest(
+            name=name,
+            etag=etag,
+            allow_missing=allow_missing,
+            validate_only=validate_only,
+            request_id=request_id or new_request_id(),
+        )
+        proto = await self._transport.unary(
+            "/harrow.v1.BackupService/DeleteVirtualMachineImage",
+            request,
+            longrunning_operations_pb2.Operation,
+            retry=True,
+            call_timeout=call_timeout,
+        )
+        return Operation(self._transport, proto, protobuf_empty_pb2.Empty)
 
     async def get_cluster(self, *, name: str, call_timeout: float | None = None) -> cluster_pb2.Cluster:
         """Gets one cluster."""
@@ -1280,6 +1487,171 @@ class AsyncMethods:
 class SyncMethods:
     _async: Client
     _portal: Portal
+
+    def get_virtual_machine_backup(
+        self, *, name: str, call_timeout: float | None = None
+    ) -> backup_pb2.VirtualMachineBackup:
+        """Gets one snapshot or backup."""
+        return self._portal.run(self._async.get_virtual_machine_backup(name=name, call_timeout=call_timeout))
+
+    def list_virtual_machine_backups(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        filter: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Iterator[backup_pb2.VirtualMachineBackup]:
+        """Lists a namespace's snapshots and backups, newest first.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        return self._portal.iterate(
+            self._async.list_virtual_machine_backups(
+                parent=parent, page_size=page_size, page_token=page_token, filter=filter, call_timeout=call_timeout
+            )
+        )
+
+    def create_virtual_machine_backup(
+        self,
+        *,
+        parent: str,
+        virtual_machine_backup_id: str,
+        virtual_machine_backup: backup_pb2.VirtualMachineBackup,
+        request_id: str | None = None,
+        validate_only: bool | None = None,
+        call_timeout: float | None = None,
+    ) -> SyncOperation[backup_pb2.VirtualMachineBackup]:
+        """Snapshots or backs up a VM; refused with FAILED_PRECONDITION when a disk's driver cannot (the reason names
+        the disk, the StorageClass and the driver). Done when the cluster reports it ready, or failed.
+
+        Returns an operation; ``result()`` is the VirtualMachineBackup when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(
+                self._async.create_virtual_machine_backup(
+                    parent=parent,
+                    virtual_machine_backup_id=virtual_machine_backup_id,
+                    virtual_machine_backup=virtual_machine_backup,
+                    request_id=request_id,
+                    validate_only=validate_only,
+                    call_timeout=call_timeout,
+                )
+            ),
+        )
+
+    def delete_virtual_machine_backup(
+        self,
+        *,
+        name: str,
+        etag: str | None = None,
+        allow_missing: bool | None = None,
+        validate_only: bool | None = None,
+        request_id: str | None = None,
+        call_timeout: float | None = None,
+    ) -> SyncOperation[protobuf_empty_pb2.Empty]:
+        """Deletes a snapshot or backup and its cluster object. Done when the cluster object is gone.
+
+        Returns an operation; ``result()`` is the Empty when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(
+                self._async.delete_virtual_machine_backup(
+                    name=name,
+                    etag=etag,
+                    allow_missing=allow_missing,
+                    validate_only=validate_only,
+                    request_id=request_id,
+                    call_timeout=call_timeout,
+                )
+            ),
+        )
+
+    def get_virtual_machine_image(
+        self, *, name: str, call_timeout: float | None = None
+    ) -> backup_pb2.VirtualMachineImage:
+        """Gets one image exported from a VM disk."""
+        return self._portal.run(self._async.get_virtual_machine_image(name=name, call_timeout=call_timeout))
+
+    def list_virtual_machine_images(
+        self,
+        *,
+        parent: str,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        filter: str | None = None,
+        call_timeout: float | None = None,
+    ) -> Iterator[backup_pb2.VirtualMachineImage]:
+        """Lists a namespace's exported images, newest first.
+
+        Iterates over every item, fetching pages as needed.
+        """
+        return self._portal.iterate(
+            self._async.list_virtual_machine_images(
+                parent=parent, page_size=page_size, page_token=page_token, filter=filter, call_timeout=call_timeout
+            )
+        )
+
+    def create_virtual_machine_image(
+        self,
+        *,
+        parent: str,
+        virtual_machine_image_id: str,
+        virtual_machine_image: backup_pb2.VirtualMachineImage,
+        request_id: str | None = None,
+        validate_only: bool | None = None,
+        call_timeout: float | None = None,
+    ) -> SyncOperation[backup_pb2.VirtualMachineImage]:
+        """Exports a VM disk's volume to an image (Harvester only); refused while the volume is attached where the
+        cluster cannot export an attached volume, or when the disk's driver cannot export. Done when the image is
+        ready, or failed.
+
+        Returns an operation; ``result()`` is the VirtualMachineImage when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(
+                self._async.create_virtual_machine_image(
+                    parent=parent,
+                    virtual_machine_image_id=virtual_machine_image_id,
+                    virtual_machine_image=virtual_machine_image,
+                    request_id=request_id,
+                    validate_only=validate_only,
+                    call_timeout=call_timeout,
+                )
+            ),
+        )
+
+    def delete_virtual_machine_image(
+        self,
+        *,
+        name: str,
+        etag: str | None = None,
+        allow_missing: bool | None = None,
+        validate_only: bool | None = None,
+        request_id: str | None = None,
+        call_timeout: float | None = None,
+    ) -> SyncOperation[protobuf_empty_pb2.Empty]:
+        """Deletes an image and its cluster object. Done when the cluster object is gone.
+
+        Returns an operation; ``result()`` is the Empty when done.
+        """
+        return SyncOperation(
+            self._portal,
+            self._portal.run(
+                self._async.delete_virtual_machine_image(
+                    name=name,
+                    etag=etag,
+                    allow_missing=allow_missing,
+                    validate_only=validate_only,
+                    request_id=request_id,
+                    call_timeout=call_timeout,
+                )
+            ),
+        )
 
     def get_cluster(self, *, name: str, call_timeout: float | None = None) -> cluster_pb2.Cluster:
         """Gets one cluster."""

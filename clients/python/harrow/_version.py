@@ -6,5 +6,5 @@ contract's descriptors change (`CONTRACT_SHA256` records which), and
 hand-written fixes to the SDK raise the patch.
 """
 
-__version__ = "1.2.0"
-CONTRACT_SHA256 = "3db81e01ee9326cca9d45182dd50cae88a161dbb4902d47b8459d59d18843b5c"
+__version__ = "1.3.0"
+CONTRACT_SHA256 = "111c5e6b3d4689e074288641fe02f523ab951b958aba698e9f6d7580394f0817"

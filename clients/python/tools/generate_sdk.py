@@ -235,12 +235,7 @@ def generate_method(
     bound = path_fields(template)
     arguments = [argument(field, imports, bound) for field in request.fields]
     fields = {field.name for field in request.fields}
-    retry = (
-        http_verb == "get"
-        or custom in _IDEMPOTENT_VERBS
-        or custom.startswith("resolve")
-        or "request_id" in fields
-    )
+    retry = http_verb == "get" or custom in _IDEMPOTENT_VERBS or custom.startswith("resolve") or "request_id" in fields
     build = f"request = {imports.of(request)}({', '.join(f'{a.name}={a.value}' for a in arguments)})"
     name = snake(method.name)
     passed = "".join(f"{a.name}={a.name}, " for a in arguments)

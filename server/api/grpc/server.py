@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from harrow.v1 import (
+    backup_pb2_grpc,
     cluster_pb2_grpc,
     ip_pool_pb2_grpc,
     migration_pb2_grpc,
@@ -37,6 +38,7 @@ _REGISTER: dict[str, Callable[[Any, grpc.aio.Server], None]] = {
     "harrow.v1.MigrationService": migration_pb2_grpc.add_MigrationServiceServicer_to_server,
     "harrow.v1.SecurityService": security_pb2_grpc.add_SecurityServiceServicer_to_server,
     "harrow.v1.StorageService": storage_pb2_grpc.add_StorageServiceServicer_to_server,
+    "harrow.v1.BackupService": backup_pb2_grpc.add_BackupServiceServicer_to_server,
 }
 
 

@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2
+from harrow.v1 import backup_pb2 as bk_pb
 from harrow.v1 import (
+    backup_pb2_grpc,
     cluster_pb2,
     cluster_pb2_grpc,
     ip_pool_pb2_grpc,
@@ -28,6 +30,7 @@ from harrow.v1 import storage_pb2 as st_pb
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
 from server.auth import context as auth
+from server.services.backups import BackupService
 from server.services.clusters import ClusterService
 from server.services.ip_pools import IpPoolService
 from server.services.migrations import MigrationService
@@ -340,3 +343,48 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         self, request: st_pb.ListStorageClassesRequest, context: Context
     ) -> st_pb.ListStorageClassesResponse:
         return await self._service.list_classes(request)
+
+
+class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
+    def __init__(self, service: BackupService):
+        self._service = service
+
+    async def GetVirtualMachineBackup(
+        self, request: bk_pb.GetVirtualMachineBackupRequest, context: Context
+    ) -> bk_pb.VirtualMachineBackup:
+        return await self._service.get_backup(request)
+
+    async def ListVirtualMachineBackups(
+        self, request: bk_pb.ListVirtualMachineBackupsRequest, context: Context
+    ) -> bk_pb.ListVirtualMachineBackupsResponse:
+        return await self._service.list_backups(request)
+
+    async def CreateVirtualMachineBackup(
+        self, request: bk_pb.CreateVirtualMachineBackupRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.create_backup(request)
+
+    async def DeleteVirtualMachineBackup(
+        self, request: bk_pb.DeleteVirtualMachineBackupRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.delete_backup(request)
+
+    async def GetVirtualMachineImage(
+        self, request: bk_pb.GetVirtualMachineImageRequest, context: Context
+    ) -> bk_pb.VirtualMachineImage:
+        return await self._service.get_image(request)
+
+    async def ListVirtualMachineImages(
+        self, request: bk_pb.ListVirtualMachineImagesRequest, context: Context
+    ) -> bk_pb.ListVirtualMachineImagesResponse:
+        return await self._service.list_images(request)
+
+    async def CreateVirtualMachineImage(
+        self, request: bk_pb.CreateVirtualMachineImageRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.create_image(request)
+
+    async def DeleteVirtualMachineImage(
+        self, request: bk_pb.DeleteVirtualMachineImageRequest, context: Context
+    ) -> operations_pb2.Operation:
+        return await self._service.delete_image(request)

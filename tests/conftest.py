@@ -107,6 +107,10 @@ async def database_url(postgres: EmbeddedPostgres, template_database: str) -> As
 # included) is kept, and at the end of the session (of each xdist worker) searched for them: one pass
 # over runs of base64/hex characters, each looked up in a set. A secret found fails the session's last
 # teardown, naming the secret's source and where it was seen, never the secret.
+#
+# Subprocesses (`harrow-server up|serve|token create`) are out of the recording's reach: tests that run
+# them hand their output to `watch_output` and the secrets they learn from them (a CLI-minted token, a
+# key file they wrote) to `remember_secret`.
 
 _SECRET_RUN = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
 _HARROW_LOGGERS = ("server", "storage", "kubesim")
@@ -136,6 +140,10 @@ class _SecretWatch(logging.Handler):
             for key in ("token", "client-key-data", "password"):
                 value = credentials.get(key)
                 self.remember(str(value) if value else None, f"{source} ({key})")
+
+    def output(self, where: str, text: str | bytes | None) -> None:
+        if text:
+            self.seen.append((where, text.decode(errors="replace") if isinstance(text, bytes) else text))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -203,6 +211,22 @@ def _recording(watch: _SecretWatch) -> contextlib.ExitStack:
 
 
 _WATCH = _SecretWatch()
+
+
+def watch_output(where: str, text: str | bytes | None) -> None:
+    """A subprocess's output (`where`: e.g. "stdout of harrow-server up"), searched at the end of the session."""
+    _WATCH.output(where, text)
+
+
+def remember_secret(secret: str | bytes | None, source: str) -> None:
+    """A secret made outside this process (a token `harrow-server token create` printed, a key file a test
+    wrote), so that the end-of-session search looks for it too."""
+    _WATCH.remember(secret, source)
+
+
+def remember_kubeconfig(text: str, source: str) -> None:
+    """The credentials in a kubeconfig made outside this process (the one `harrow-server up` writes)."""
+    _WATCH.remember_kubeconfig(text, source)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -143,10 +143,15 @@ class ClusterService:
                 raise _not_found(name)
             common.check_etag(request.cluster.etag, row.etag, name, "cluster.etag")
             merged = to_proto(row)
+            # The flavor the user asked for (UNSPECIFIED: detect it), not the one observed: an update that
+            # leaves flavor alone must not pin the cluster to whatever was detected, or assumed, so far.
+            merged.flavor = _Cluster.Flavor.Value(row.spec.get("flavor", "FLAVOR_UNSPECIFIED"))
             field_mask_pb2.FieldMask(paths=[p for p in paths if p != "kubeconfig"]).MergeMessage(
                 request.cluster, merged, replace_message_field=True, replace_repeated_field=True
             )
             spec, labels, annotations = _spec(merged), dict(merged.labels), dict(merged.annotations)
+            if not merged.flavor:
+                merged.flavor = _Cluster.Flavor.Value(row.flavor)  # a preview shows what is in effect
             new_kubeconfig = "kubeconfig" in paths and (
                 self._secrets.open(row.kubeconfig, name) != request.cluster.kubeconfig.encode()
             )

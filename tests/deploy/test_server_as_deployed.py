@@ -34,6 +34,7 @@ from harrow.v1 import cluster_pb2, cluster_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from kubesim.tls import generate
+from tests.conftest import remember_secret, watch_output
 
 DEPLOYMENT = Path(__file__).parents[2] / "deploy" / "k8s" / "deployment.yaml"
 HARROW_SERVER = Path(sys.executable).with_name("harrow-server")
@@ -57,6 +58,7 @@ class Served:
     grpc: str
     ca_pem: bytes
     token: str
+    secret_key: str  # the key file's content, as the Secret mounts it
 
     async def stop(self) -> tuple[str, str]:
         """SIGTERM, as the kubelet sends it; the server drains and exits on its own."""
@@ -100,7 +102,9 @@ async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
     (tmp_path / "tls" / "tls.crt").write_bytes(certificates.cert_pem + certificates.ca_pem)
     (tmp_path / "tls" / "tls.key").write_bytes(certificates.key_pem)
     (tmp_path / "secret-key").mkdir()
-    (tmp_path / "secret-key" / "key").write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+    key = secrets.token_bytes(32)
+    (tmp_path / "secret-key" / "key").write_text(base64.b64encode(key).decode())
+    remember_secret(key, "the deployed server's secret key file")
     (tmp_path / "tmp").mkdir()
     ports = {"grpc": free_port(), "rest": free_port()}
     env = environment(spec, tmp_path, database_url, ports)
@@ -114,16 +118,19 @@ async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
     )
     assert minted.returncode == 0, minted.stderr
     token = minted.stdout.strip().splitlines()[-1]
+    remember_secret(token, "the token harrow-server token create printed")
+    watch_output("stderr of harrow-server token create", minted.stderr)  # its stdout is the token, by design
     process = await asyncio.create_subprocess_exec(
         str(HARROW_SERVER), *spec["args"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     rest, grpc_address = f"https://127.0.0.1:{ports['rest']}", f"127.0.0.1:{ports['grpc']}"
     try:
-        yield Served(process, rest, grpc_address, certificates.ca_pem, token)
+        yield Served(process, rest, grpc_address, certificates.ca_pem, token, base64.b64encode(key).decode())
     finally:
         if process.returncode is None:
             process.kill()
-            await process.communicate()
+            for name, output in zip(("stdout", "stderr"), await process.communicate(), strict=True):
+                watch_output(f"{name} of harrow-server serve (killed)", output)
 
 
 async def probe(session: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
@@ -222,6 +229,8 @@ async def test_probes_metrics_and_json_logs_of_the_deployed_server(served: Serve
     assert {"harrow_ip_pool_size_addresses", "harrow_ip_pool_used_addresses"} <= set(metrics)
 
     stdout, stderr = await served.stop()
+    watch_output("stdout of harrow-server serve as deployed", stdout)
+    watch_output("stderr of harrow-server serve as deployed", stderr)
     assert served.process.returncode == 0, stderr
     lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     assert any("Harrow is serving" in line["message"] for line in lines)
@@ -233,3 +242,4 @@ async def test_probes_metrics_and_json_logs_of_the_deployed_server(served: Serve
     assert (fetched["transport"], fetched["code"], fetched["resource"]) == ("grpc", "OK", "clusters/local")
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert served.token not in stdout + stderr
+    assert served.secret_key not in stdout + stderr

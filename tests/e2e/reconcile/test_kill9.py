@@ -14,6 +14,7 @@ import pytest
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 from kubernetes_asyncio import client
 
+from tests.conftest import watch_output
 from tests.e2e.reconcile.conftest import Start, eventually
 from tests.e2e.reconcile.test_convergence import KV, count_in_state, create_all
 
@@ -34,6 +35,7 @@ async def serve(database_url: str) -> AsyncIterator[Callable[[], Awaitable[async
     }
     processes: list[asyncio.subprocess.Process] = []
     drains: list[asyncio.Task[None]] = []
+    outputs: list[list[bytes]] = []  # each replica's log, for the session's secret watch
 
     async def start() -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
@@ -45,9 +47,13 @@ async def serve(database_url: str) -> AsyncIterator[Callable[[], Awaitable[async
         )
         processes.append(process)
         assert process.stdout is not None
-        while b"Harrow is serving" not in await asyncio.wait_for(process.stdout.readline(), 30):
-            pass
-        drains.append(asyncio.create_task(_drain(process.stdout)))
+        lines: list[bytes] = []
+        outputs.append(lines)
+        while b"Harrow is serving" not in (line := await asyncio.wait_for(process.stdout.readline(), 30)):
+            assert line, "the replica exited before serving"
+            lines.append(line)
+        lines.append(line)
+        drains.append(asyncio.create_task(_drain(process.stdout, lines)))
         return process
 
     try:
@@ -60,12 +66,14 @@ async def serve(database_url: str) -> AsyncIterator[Callable[[], Awaitable[async
             await asyncio.wait_for(process.wait(), 15)
         for drain in drains:
             drain.cancel()
+        for number, lines in enumerate(outputs):
+            watch_output(f"log of harrow-server serve replica {number}", b"".join(lines))
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
+async def _drain(stream: asyncio.StreamReader, lines: list[bytes]) -> None:
     """Read the replica's log so a full pipe never blocks it."""
-    while await stream.readline():
-        pass
+    while line := await stream.readline():
+        lines.append(line)
 
 
 async def test_kill_9_of_a_replica_loses_nothing_and_duplicates_nothing(

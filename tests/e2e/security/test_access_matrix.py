@@ -16,8 +16,13 @@ resource exists or not. Outcomes are exact: UNAUTHENTICATED (401) for no,
 garbage, expired and revoked tokens; PERMISSION_DENIED (403) where the role
 or binding does not reach; where allowed, the very code the installation
 admin gets for the same request (never an auth code). Requests that change
-things name missing resources or omit required fields, so the matrix leaves
-the world as it found it.
+things name missing resources, omit required fields, or cancel an operation
+that has already finished, so the matrix leaves the world as it found it.
+
+Every change is on record: each mutation attempt by a known caller leaves
+exactly one audit row with its outcome, and so does each denied read and each
+read of principals, tokens and audit records; a call with bad credentials
+leaves none (no one is known to record it under).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import Any
 import asyncpg
 import pytest
 from google.api import annotations_pb2
+from google.longrunning import operations_pb2
 from google.protobuf import descriptor_pool, duration_pb2, symbol_database
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
@@ -59,7 +65,7 @@ READS = {"Get", "List", "Watch", "Resolve", "Wait"}
 LIFECYCLE = {"Start", "Stop", "Restart", "Pause", "Unpause", "Migrate", "Cancel", "Evacuate", "Adopt"}
 ALLOCATIONS = {"Allocate", "SelectAndAllocate", "Release"}
 WRITES = {"Create", "Update", "Delete"}
-WORKLOADS = {"virtualMachines", "migrations"}  # operators create, change and delete these
+WORKLOADS = {"virtualMachines", "migrations", "virtualMachineBackups", "images"}  # operators create, change, delete
 CONFIGURATION = {"clusters", "ipPools", "migrationPolicies", "migrationConfig", "storageProfiles"}  # admins do
 VERBS = sorted(READS | LIFECYCLE | ALLOCATIONS | WRITES | {"Revoke"}, key=len, reverse=True)
 
@@ -207,7 +213,7 @@ def contract() -> list[Rpc]:
 @dataclass
 class World:
     tokens: dict[str, str | None]
-    operations: dict[str, str]  # "own" / "other" → an operation on a VM there
+    operations: dict[str, str]  # "own" / "other" → a finished (cancelled) operation on a VM there
 
 
 EXISTING = {  # (collection, cluster or namespace) → an ID that exists there
@@ -228,8 +234,10 @@ def target_name(rpc: Rpc, target: str, world: World) -> str:
         collection, leaf = parts[index - 1], index == len(parts) - 1
         if parts[index] != "*":
             continue
-        # Changes act on a missing resource, except where the name is the scope itself (a parent, a cluster).
-        ghost = leaf and (target == "missing" or (not rpc.reads and rpc.field != "parent" and collection != "clusters"))
+        # Changes act on a missing resource, except where the name is the scope itself (a parent, a cluster),
+        # or is a finished operation, which cancelling leaves as it is.
+        acts_on_scope = rpc.field == "parent" or collection in ("clusters", "operations")
+        ghost = leaf and (target == "missing" or (not rpc.reads and not acts_on_scope))
         if collection == "clusters":
             other_cluster = rpc.kind == "cluster" and target != "own"
             value = "ghost" if ghost else "remote" if other_cluster else "local"
@@ -272,9 +280,8 @@ def build_request(rpc: Rpc, target: str, world: World) -> tuple[Message, str]:
 def targets(rpc: Rpc) -> tuple[str, ...]:
     if rpc.kind == "installation":
         return ("own",)
-    if rpc.kind == "operation" and not rpc.reads:
-        return ("missing",)  # cancelling a real operation would change the world
-    return ("own", "other", "missing") if rpc.reads else ("own", "other")
+    # A missing operation has the installation's scope, unlike one that exists: both are worth a case.
+    return ("own", "other", "missing") if rpc.reads or rpc.kind == "operation" else ("own", "other")
 
 
 async def build_world(secure: Secured) -> World:
@@ -316,6 +323,10 @@ async def build_world(secure: Secured) -> World:
             parent = f"clusters/local/namespaces/{namespace}"
             created = await admin.call(
                 "VirtualMachineService", "CreateVirtualMachine", create_request(vm, parent=parent)
+            )
+            # Finished, so that cancelling it again (the matrix does) changes nothing.
+            await admin.call(
+                "OperationService", "CancelOperation", operations_pb2.CancelOperationRequest(name=created.name)
             )
             operations[target] = created.name
         pool = ip_pb.IpPool(spec=ip_pb.IpPoolSpec(ranges=[ip_pb.IpRange(subnet="10.0.0.0/24")]))
@@ -394,6 +405,7 @@ async def test_every_rpc_for_every_caller_over_both_transports(start_secure: Sta
     began = time.monotonic()
     world = await build_world(secure)
     built, cpu = time.monotonic(), time.process_time()
+    audited_before = await last_audit_sequence(database_url)
     rpcs = contract()
     outcomes: dict[Case, tuple[Outcome, str]] = {}
 
@@ -416,7 +428,7 @@ async def test_every_rpc_for_every_caller_over_both_transports(start_secure: Sta
 
     await asyncio.gather(run("grpc"), run("rest"))
     print(f"world {built - began:.1f}s, calls {time.monotonic() - built:.1f}s ({time.process_time() - cpu:.1f}s CPU)")
-    wrong = check(outcomes)
+    wrong = check(outcomes) + audit_mismatches(outcomes, await audit_rows(database_url, audited_before))
     tally = Counter(outcome.code for outcome, _ in outcomes.values())
     assert not wrong, f"{len(wrong)} of {len(outcomes)} cases wrong:\n" + "\n".join(wrong[:60])
     assert len(outcomes) == 2 * sum((len(CALLERS) * len(targets(r)) + len(BAD_CREDENTIALS)) for r in rpcs)
@@ -452,6 +464,49 @@ def check(outcomes: dict[Case, tuple[Outcome, str]]) -> list[str]:
             if rest.code != got.code:
                 wrong.append(f"{case.rpc.method} {case.target}: gRPC says {got.code}, REST says {rest.code}")
     return wrong
+
+
+AuditKey = tuple[str, str, str]  # principal, method, code
+
+
+async def last_audit_sequence(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return int(await connection.fetchval("SELECT coalesce(max(sequence), 0) FROM audit_records"))
+    finally:
+        await connection.close()
+
+
+async def audit_rows(database_url: str, after: int) -> Counter[AuditKey]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch("SELECT principal, method, code FROM audit_records WHERE sequence > $1", after)
+    finally:
+        await connection.close()
+    return Counter((row["principal"], row["method"], row["code"]) for row in rows)
+
+
+def on_record(case: Case, got: Outcome) -> bool:
+    """Whether a call leaves an audit row: every mutation attempt by a known caller, every denied call, and
+    every read of who may do what (principals, tokens, the audit log itself). Bad credentials leave none:
+    they are refused before anyone is known to record them under."""
+    if case.caller in BAD_CREDENTIALS:
+        return False
+    return not case.rpc.reads or got.code == "PERMISSION_DENIED" or case.rpc.collection in INSTALLATION_ADMIN
+
+
+def audit_mismatches(outcomes: dict[Case, tuple[Outcome, str]], recorded: Counter[AuditKey]) -> list[str]:
+    """Where the audit log disagrees with what the callers saw: exactly one row, with the code the caller got,
+    for each call `on_record`, and no other."""
+    expected: Counter[AuditKey] = Counter()
+    for case, (got, _) in outcomes.items():
+        if on_record(case, got):
+            expected[(f"principals/{case.caller}", case.rpc.full, got.code)] += 1
+    return [
+        f"audit: {recorded[key]} rows for {expected[key]} calls of {key[1]} by {key[0]} ending {key[2]}"
+        for key in sorted(expected.keys() | recorded.keys())
+        if recorded[key] != expected[key]
+    ]
 
 
 @pytest.mark.parametrize("rpc", ["harrow.v1.ClusterService/GetCluster", "harrow.v1.IpPoolService/AllocateIpAddress"])

@@ -21,9 +21,10 @@ from google.protobuf.message import Message
 from harrow.v1 import security_pb2 as sec_pb
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
-from tests.e2e.builders import create_request
+from tests.e2e.builders import create_request, vm_name
 from tests.e2e.clients import ApiError, GrpcApi, RestApi
 from tests.e2e.conftest import Running
+from tests.e2e.test_scale_and_outage import copy_vm
 
 NS = "clusters/local/namespaces/default"
 VM = "VirtualMachineService"
@@ -54,16 +55,22 @@ class Outcome:
     code: str
     violations: dict[str, str]
     http_status: int
+    response: Message | None = None
+    body: str = ""
 
 
 async def attempt(api: GrpcApi | RestApi, method: str, request: Message, service: str = VM) -> Outcome:
     try:
-        await api.call(service, method, request)
+        response = await api.call(service, method, request)
     except ApiError as error:
         return Outcome(error.code, error.violations, error.http_status)
     except json.JSONDecodeError:
-        return Outcome("HTTP", {}, 400)  # the HTTP server refused the request line before Harrow saw it
-    return Outcome("OK", {}, 200)
+        # Not Harrow's JSON: the HTTP server refused the request before Harrow saw it. Send it again to see how.
+        assert isinstance(api, RestApi)
+        verb, url, query, payload = api._request(service, method, request)
+        async with api._session.request(verb, url, params=query, json=payload) as reply:
+            return Outcome("HTTP", {}, reply.status, body=await reply.text())
+    return Outcome("OK", {}, 200, response)
 
 
 @pytest.fixture
@@ -96,7 +103,7 @@ async def intact(database_url: str, vms: int) -> list[str]:
 def refused(outcome: Outcome, transport: str, field: str) -> bool:
     """INVALID_ARGUMENT naming `field` (REST: 400); a request line too long for HTTP is a plain 400."""
     if transport == "rest" and outcome.code == "HTTP":
-        return True
+        return outcome.http_status == 400
     return (
         outcome.code == "INVALID_ARGUMENT"
         and any(f == field or f.startswith(field + "[") for f in outcome.violations)
@@ -131,11 +138,11 @@ async def test_hostile_names_filters_and_labels_are_refused_or_data(
             for field in ("name", "labels.app"):
                 request = vm_pb.ListVirtualMachinesRequest(parent=NS, filter=f"{field} = {quoted}")
                 literal = await attempt(api, "ListVirtualMachines", request)
-                # Data that matches nothing, or (too long, or an escape the grammar lacks) refused.
+                # Data that matches nothing (no VM has that name or label), or (too long, or an escape the
+                # grammar lacks) refused.
                 legal = len(text) <= 2000 and "\x00" not in text
-                expect(
-                    literal.code == "OK" if legal else refused(literal, t, "filter"), f"{t} {field} = {label}", literal
-                )
+                matched_nothing = literal.code == "OK" and not literal.response.virtual_machines  # type: ignore[union-attr]
+                expect(matched_nothing if legal else refused(literal, t, "filter"), f"{t} {field} = {label}", literal)
 
             labelled = create_request(f"l-{t}", parent=NS, labels={"app": text}, validate_only=True)
             outcome = await attempt(api, "CreateVirtualMachine", labelled)
@@ -195,3 +202,38 @@ async def test_hostile_names_filters_and_labels_are_refused_or_data(
         expect(refused(huge, t, "virtual_machine.annotations"), f"{t} 1 MB annotation", huge)
         wrong.extend(await intact(harrow.database_url, vms))
     assert not wrong, "\n".join(wrong)
+
+
+async def test_a_message_over_4_mib_is_refused_whole_and_a_page_holds_at_most_1000(
+    harrow: Running, apis: list[GrpcApi | RestApi]
+) -> None:
+    """gRPC refuses a request over MAX_MESSAGE_BYTES (4 MiB) as RESOURCE_EXHAUSTED, REST a body over 4 MiB as 413,
+    before Harrow reads it: no VM, no operation, not even an audit record. A page is at most 1000 long, whatever
+    page_size asks for, and says where the rest is."""
+    five_mib = "a" * (5 << 20)  # as an annotation: the client's own limit is raised to 64 MiB for this
+    for api in apis:
+        outcome = await attempt(api, "CreateVirtualMachine", annotated(f"big-{api.transport}", {"n": five_mib}))
+        assert (outcome.code, outcome.http_status) == (
+            ("RESOURCE_EXHAUSTED", 0) if api.transport == "grpc" else ("RESOURCE_EXHAUSTED", 413)
+        )
+    connection = await asyncpg.connect(harrow.database_url)
+    try:
+        written = [
+            await connection.fetchval(f"SELECT count(*) FROM {table}")
+            for table in ("virtual_machines", "operations", "audit_records")
+        ]
+    finally:
+        await connection.close()
+    assert written == [0, 0, 0]
+
+    await apis[0].call(VM, "CreateVirtualMachine", create_request("vm-0000", parent=NS))
+    await copy_vm(harrow.database_url, vm_name("vm-0000", NS), [f"vm-{i:04d}" for i in range(1, 1001)])
+    for api in apis:
+        first = await api.call(VM, "ListVirtualMachines", vm_pb.ListVirtualMachinesRequest(parent=NS, page_size=5000))
+        assert len(first.virtual_machines) == 1000 and first.next_page_token
+        rest = await api.call(
+            VM,
+            "ListVirtualMachines",
+            vm_pb.ListVirtualMachinesRequest(parent=NS, page_size=5000, page_token=first.next_page_token),
+        )
+        assert [vm.name for vm in rest.virtual_machines] == [vm_name("vm-1000", NS)] and not rest.next_page_token

@@ -16,7 +16,7 @@ from harrow.v1 import security_pb2 as sec_pb
 from server import cli
 from server.auth.secret_box import SEALED_PREFIX, SecretBox
 from tests.e2e.clients import ApiError
-from tests.e2e.security.conftest import Secured, Start
+from tests.e2e.security.conftest import Pki, Secured, Start
 from tests.e2e.security.world import KUBECONFIG, KUBECONFIG_TOKEN, add_principal, build, new_token
 
 CI_SUBJECT = "CN=ci,O=example"
@@ -80,6 +80,17 @@ def test_serve_refuses_plaintext_unless_told_insecure(monkeypatch, capsys) -> No
     monkeypatch.setenv("HARROW_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert cli.main(["serve"]) == 2
     assert "--insecure" in capsys.readouterr().err
+
+
+def test_serve_refuses_tls_without_a_secret_key_unless_told_insecure(pki: Pki, monkeypatch, capsys) -> None:
+    """TLS alone is not enough: without a key, registered kubeconfigs would be stored in the clear."""
+    monkeypatch.setenv("HARROW_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.delenv("HARROW_SECRET_KEY", raising=False)
+    monkeypatch.delenv("HARROW_SECRET_KEY_FILE", raising=False)
+    tls = ["--tls-cert", str(pki.server.cert_file), "--tls-key", str(pki.server.key_file)]
+    assert cli.main(["serve", *tls]) == 2
+    refusal = capsys.readouterr().err
+    assert "HARROW_SECRET_KEY" in refusal and "--insecure" in refusal
 
 
 async def test_plaintext_clients_cannot_talk_to_a_tls_server(secure: Secured) -> None:

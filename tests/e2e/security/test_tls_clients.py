@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
+import ssl
 import sys
+import warnings
 from pathlib import Path
 
 import harrow
@@ -36,6 +39,32 @@ async def run(*argv: str) -> tuple[int, str, str]:
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+# How a server ends a handshake it will not have: OpenSSL (REST) sends a protocol_version alert, gRPC's
+# BoringSSL hangs up after reading the hello. A client that could not offer the version itself would fail
+# before sending anything, with another reason (NO_CIPHERS_AVAILABLE at the default security level).
+SERVER_REFUSED = ("TLSV1_ALERT_PROTOCOL_VERSION", "UNEXPECTED_EOF_WHILE_READING")
+
+
+def handshake(address: str, ca: Path, newest: ssl.TLSVersion) -> str | None:
+    """The TLS version negotiated by a client offering every version up to `newest`.
+
+    Not curl: curl on OpenSSL 3 will not offer TLS 1.1 at all, so a refusal would come from the client and
+    prove nothing. This client offers TLS 1.0 and 1.1 with their ciphers (security level 0), so only the
+    server can refuse; against a server that allows TLS 1.0 it negotiates TLSv1.1.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the point is to offer the deprecated versions
+        context = ssl.create_default_context(cafile=str(ca))
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        context.maximum_version = newest
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as connection:
+            return connection.version()
 
 
 def sdk(secure: Secured, token: str | None, *, ca: bool = True, client: bool = False) -> harrow.Client:
@@ -83,8 +112,14 @@ async def test_server_tls_with_the_sdk_grpcurl_and_curl(secure: Secured) -> None
     assert (code, out) == (0, "401")
     code, _, err = await run("curl", "-sS", url)  # no CA given: the certificate is not trusted
     assert code != 0 and "certificate" in err
-    code, _, _ = await run("curl", "-sS", "--cacert", ca, "--tls-max", "1.1", url)
-    assert code != 0  # TLS 1.2 is the floor
+
+    # TLS 1.2 is the floor on both listeners: the server itself refuses an older client.
+    rest_address = secure.endpoints.rest.removeprefix("https://")
+    for address in (secure.endpoints.grpc, rest_address):
+        assert await asyncio.to_thread(handshake, address, secure.pki.ca.cert_file, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+        with pytest.raises(ssl.SSLError) as old:
+            await asyncio.to_thread(handshake, address, secure.pki.ca.cert_file, ssl.TLSVersion.TLSv1_1)
+        assert old.value.reason in SERVER_REFUSED, (address, old.value)
 
 
 async def test_mutual_tls_names_the_principal_with_the_sdk_grpcurl_and_curl(start_secure: Start) -> None:

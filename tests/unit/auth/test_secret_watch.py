@@ -39,3 +39,14 @@ def test_kubeconfig_credentials_are_remembered_from_the_document() -> None:
     watch = _SecretWatch()
     watch.remember_kubeconfig("users: [{name: u, user: {token: kc-0123456789abcdef0123}}]", "a kubeconfig")
     assert "kc-0123456789abcdef0123" in watch.secrets
+
+
+def test_a_secret_from_a_subprocess_is_found_in_a_subprocess_output() -> None:
+    """What tests that run `harrow-server` feed the watch: the CLI's token, and the server's output."""
+    watch = _SecretWatch()
+    token = new_secret()
+    watch.remember(token, "a token from harrow-server token create")
+    watch.output("stderr of harrow-server serve", b"INFO harrow.access GET /v1/clusters 200\n")
+    assert watch.leaks() == []
+    watch.output("stdout of harrow-server serve", f'{{"message": "Bearer {token}"}}'.encode())
+    assert watch.leaks() == ["a secret (a token from harrow-server token create) in stdout of harrow-server serve"]

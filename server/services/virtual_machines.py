@@ -32,7 +32,7 @@ from server.domain.filter_match import evaluate
 from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
 from server.services import common, intent, ip_pools, proto_json, storage_checks
-from server.services.vm_validation import vm_violations
+from server.services.vm_validation import disk_change_violations, vm_violations
 from storage.changefeed import Bookmark, Change, ChangeFeed
 from storage.db import Database
 from storage.filters import Column, to_sql
@@ -243,10 +243,12 @@ class VirtualMachineService:
                 raise _deleting(name)
             _check_adopted(row, name)
             merged = to_proto(row)
+            before = vm_pb.VirtualMachineSpec()
+            before.CopyFrom(merged.spec)
             field_mask_pb2.FieldMask(paths=paths).MergeMessage(
                 request.virtual_machine, merged, replace_message_field=True, replace_repeated_field=True
             )
-            _check(merged)
+            _check(merged, before)
             verdict = await storage_checks.check_vm(session, name.cluster, merged)
             pools = await _pools_of(session, name, merged, "virtual_machine")
             if request.validate_only:
@@ -481,8 +483,11 @@ async def _hold_addresses(
         await ip_pools.allocate_in(session, pool, nic_owner(str(name), nic), "", request_id, at)
 
 
-def _check(vm: vm_pb.VirtualMachine) -> None:
+def _check(vm: vm_pb.VirtualMachine, before: vm_pb.VirtualMachineSpec | None = None) -> None:
+    """Every violation at once; on an update (`before`: the stored spec) an existing disk keeps its volume."""
     violations = vm_violations(vm)
+    if before is not None:
+        violations += disk_change_violations(before, vm.spec, "virtual_machine.spec")
     if violations:
         raise InvalidArgument.of(violations)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from google.protobuf.message import Message
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 
 from server.domain.errors import FieldViolation
@@ -232,3 +233,81 @@ def vm_violations(vm: vm_pb.VirtualMachine, field: str = "virtual_machine") -> l
     else:
         out += spec_violations(vm.spec, f"{field}.spec")
     return out
+
+
+# The fields of each source that make up the disk's DataVolume (translate._data_volume_spec) or its claim.
+_SOURCE_FIELDS = {
+    "image": ("url", "size", "storage_class"),
+    "new_volume": ("size", "storage_class", "access_modes", "volume_mode"),
+    "existing_claim": ("claim_name",),
+}
+_REPLACE = "; to change it, replace the disk: remove it and add one under a new name"
+
+
+def disk_change_violations(
+    before: vm_pb.VirtualMachineSpec, after: vm_pb.VirtualMachineSpec, field: str
+) -> list[FieldViolation]:
+    """Changes to the volume under a disk the VM already has (same name), which the cluster would never make.
+
+    A Harrow-made disk is a DataVolume from the VM's dataVolumeTemplates: KubeVirt creates the DataVolume
+    when it is missing and never updates one that exists, CDI's webhook refuses any change to a
+    DataVolume's spec, and Harrow does not patch PVCs (so not even a growing size would reach the claim,
+    whatever the class's allowVolumeExpansion). Accepted, such a change would be recorded and shown in
+    status.disks while the old volume stays: so every field of the source is refused, as is switching to
+    another kind of source. A different existing_claim would reach the VM, but only on its next start,
+    silently: replacing the disk says what happens. Adding and removing disks stays allowed. A size
+    written differently but equal ("2Gi" → "2048Mi") is no change.
+    """
+    old = {disk.name: disk for disk in before.disks}
+    out: list[FieldViolation] = []
+    for index, disk in enumerate(after.disks):
+        previous = old.get(disk.name)
+        if previous is None:
+            continue
+        where = f"{field}.disks[{index}]"
+        kind, previous_kind = disk.WhichOneof("source"), previous.WhichOneof("source")
+        if kind != previous_kind:
+            out.append(
+                FieldViolation(
+                    where,
+                    f'disk "{disk.name}" is on {previous_kind} and cannot move to {kind or "no source"}{_REPLACE}',
+                )
+            )
+            continue
+        if kind is None:
+            continue
+        new_source, old_source = getattr(disk, kind), getattr(previous, kind)
+        for name in _SOURCE_FIELDS[kind]:
+            new_value, old_value = _value(new_source, name), _value(old_source, name)
+            if name == "size" and _same_quantity(new_value, old_value):
+                continue
+            if new_value != old_value:
+                out.append(
+                    FieldViolation(
+                        f"{where}.{kind}.{name}",
+                        f'cannot change on the existing disk "{disk.name}" ({_shown(old_value)} → '
+                        f"{_shown(new_value)}): its volume is made once and never updated{_REPLACE}",
+                    )
+                )
+    return out
+
+
+def _value(source: Message, name: str) -> str:
+    """A source field as the user wrote it: enums by name, "" when unset."""
+    value = getattr(source, name)
+    if name == "volume_mode":
+        return vm_pb.VolumeMode.Name(value) if value else ""
+    if name == "access_modes":
+        return ", ".join(vm_pb.AccessMode.Name(mode) for mode in value)
+    return str(value)
+
+
+def _same_quantity(a: str, b: str) -> bool:
+    try:
+        return parse_quantity(a) == parse_quantity(b)
+    except ValueError:
+        return a == b
+
+
+def _shown(value: str) -> str:
+    return f'"{value}"' if value else "unset"

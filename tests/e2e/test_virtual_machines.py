@@ -330,3 +330,54 @@ async def test_list_rejects_bad_tokens_filters_and_changed_queries(api) -> None:
     assert "page_token" in error.violations
     error = await error_of(list_all(api, page_size=-1))
     assert "page_size" in error.violations
+
+
+async def test_update_refuses_a_new_volume_under_an_existing_disk_and_changes_nothing(api) -> None:
+    """An existing disk's DataVolume is never updated on the cluster, so changing its source must fail loudly."""
+    await api.call(VM, "CreateVirtualMachine", create_request("web-1"))
+    before = await get(api, vm_name("web-1"))
+
+    async def update(disks: list[vm_pb.Disk]) -> None:
+        vm = vm_pb.VirtualMachine(name=before.name, spec=vm_pb.VirtualMachineSpec(disks=disks))
+        mask = field_mask_pb2.FieldMask(paths=["spec.disks"])
+        await api.call(
+            VM, "UpdateVirtualMachine", vm_pb.UpdateVirtualMachineRequest(virtual_machine=vm, update_mask=mask)
+        )
+
+    root, data = (vm_pb.Disk(), vm_pb.Disk())
+    root.CopyFrom(before.spec.disks[0])
+    data.CopyFrom(before.spec.disks[1])
+    root.image.storage_class = "longhorn-rwo"
+    root.image.url = "https://images.example.com/ubuntu-26.04.qcow2"
+    data.new_volume.size = "200Gi"
+    data.new_volume.volume_mode = vm_pb.BLOCK
+    data.new_volume.access_modes[:] = [vm_pb.READ_WRITE_ONCE]
+    error = await error_of(update([root, data]))
+    assert error.code == "INVALID_ARGUMENT"
+    assert set(error.violations) == {
+        "virtual_machine.spec.disks[0].image.storage_class",
+        "virtual_machine.spec.disks[0].image.url",
+        "virtual_machine.spec.disks[1].new_volume.size",
+        "virtual_machine.spec.disks[1].new_volume.volume_mode",
+        "virtual_machine.spec.disks[1].new_volume.access_modes",
+    }
+    assert (
+        '("READ_WRITE_MANY" → "READ_WRITE_ONCE")'
+        in error.violations["virtual_machine.spec.disks[1].new_volume.access_modes"]
+    )
+    assert 'unset → "longhorn-rwo"' in error.violations["virtual_machine.spec.disks[0].image.storage_class"]
+    assert "replace the disk" in error.violations["virtual_machine.spec.disks[1].new_volume.size"]
+
+    claim = vm_pb.Disk(name="data", existing_claim=vm_pb.ExistingClaim(claim_name="shared"))
+    error = await error_of(update([before.spec.disks[0], claim]))
+    assert "new_volume and cannot move to existing_claim" in error.violations["virtual_machine.spec.disks[1]"]
+    after = await get(api, vm_name("web-1"))
+    assert (after.spec, after.generation, after.etag) == (before.spec, before.generation, before.etag)
+
+    # What the VM object itself carries stays editable, and whole disks come and go.
+    root.CopyFrom(before.spec.disks[0])
+    root.bus, root.image.size = vm_pb.Disk.SCSI, "20480Mi"
+    logs = vm_pb.Disk(name="logs", new_volume=vm_pb.NewVolume(size="5Gi", storage_class="longhorn-rwo"))
+    await update([root, logs])
+    after = await get(api, vm_name("web-1"))
+    assert [disk.name for disk in after.spec.disks] == ["root", "logs"] and after.spec.disks[0].bus == vm_pb.Disk.SCSI

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import string
 import subprocess
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ class Terraform:
     def __init__(self, workdir: Path, env: dict[str, str]) -> None:
         self.workdir = workdir
         self.env = env
+        self.last_plan = ""
 
     def write(self, template: str, **values: str) -> None:
         """main.tf from `template`; `$name` placeholders are filled, HCL's own `${…}` is left alone."""
@@ -74,13 +77,16 @@ class Terraform:
         return await self.run("apply", "-auto-approve", "-input=false", expect=1)
 
     async def plan_is_empty(self) -> bool:
-        """`plan -detailed-exitcode`: 0 is no changes, 2 is changes."""
+        """`plan -detailed-exitcode`: 0 is no changes, 2 is changes (the plan is kept in `last_plan`)."""
         result = await self.run("plan", "-detailed-exitcode", "-input=false", expect=(0, 2))
+        self.last_plan = result.out
         return result.code == 0
 
     async def outputs(self) -> dict[str, Any]:
-        result = await self.run("output", "-json")
-        return {name: output["value"] for name, output in json.loads(result.out).items()}
+        """The outputs the last apply stored, read from the local state as `terraform output -json` does
+        (without starting terraform, a second or more of every test's wall time)."""
+        state = json.loads((self.workdir / "terraform.tfstate").read_text())
+        return {name: output["value"] for name, output in state.get("outputs", {}).items()}
 
 
 def _provider_built() -> str | None:
@@ -133,19 +139,43 @@ class Rest:
     def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
         self._session = session
         self._base = base
+        # The request ids of the test's own changes, so that Operations tell them from the provider's.
+        self.request_ids: set[str] = set()
+
+    def _request_id(self) -> str:
+        request_id = str(uuid.uuid4())
+        self.request_ids.add(request_id)
+        return request_id
 
     async def get(self, name: str) -> tuple[int, dict[str, Any]]:
         async with self._session.get(f"{self._base}/v1/{name}") as response:
             return response.status, await response.json()
 
     async def patch(self, name: str, body: dict[str, Any], mask: str) -> dict[str, Any]:
-        async with self._session.patch(f"{self._base}/v1/{name}", params={"updateMask": mask}, json=body) as answer:
+        params = {"updateMask": mask, "requestId": self._request_id()}
+        async with self._session.patch(f"{self._base}/v1/{name}", params=params, json=body) as answer:
             assert answer.status == 200, await answer.text()
             return dict(await answer.json())
 
-    async def delete(self, name: str) -> None:
-        async with self._session.delete(f"{self._base}/v1/{name}") as answer:
+    async def delete(self, name: str) -> dict[str, Any]:
+        async with self._session.delete(f"{self._base}/v1/{name}", params={"requestId": self._request_id()}) as answer:
             assert answer.status == 200, await answer.text()
+            return dict(await answer.json())
+
+    async def refused_creates(self) -> float:
+        """How many CreateVirtualMachine calls Harrow answered 409 (ALREADY_EXISTS), from its /metrics."""
+        async with self._session.get(f"{self._base}/metrics") as answer:
+            text = await answer.text()
+        labels = 'code="409",method="harrow.v1.VirtualMachineService/CreateVirtualMachine",transport="rest"'
+        found = re.search(r"^harrow_requests_total\{" + re.escape(labels) + r"\} (\S+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    async def operations(self, target: str) -> list[dict[str, Any]]:
+        """Every Operation on `target`, newest first."""
+        params = {"filter": f'target = "{target}"', "pageSize": "100"}
+        async with self._session.get(f"{self._base}/v1/operations", params=params) as answer:
+            assert answer.status == 200, await answer.text()
+            return list((await answer.json()).get("operations", []))
 
     async def wait(self, operation: dict[str, Any]) -> None:
         async with self._session.post(f"{self._base}/v1/{operation['name']}:wait", json={"timeout": "30s"}) as answer:

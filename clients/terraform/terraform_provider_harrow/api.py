@@ -75,9 +75,10 @@ class ApiError(Exception):
 
     def describe(self) -> str:
         lines = [f"{self.status}: {self.message}"]
-        if self.reason:
+        if self.reason and self.reason != self.status:
             lines.append(f"reason: {self.reason}")
-        lines.extend(self.violations)
+        # A lone violation is the message already; several are listed one a line.
+        lines.extend(violation for violation in self.violations if violation != self.message)
         return "\n".join(lines)
 
 

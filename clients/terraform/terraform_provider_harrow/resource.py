@@ -6,7 +6,8 @@ The behaviours Terraform users of other VM providers miss, in one place:
   (tainted), never orphaned in Harrow;
 - every mutation sends a fresh request_id (so HTTP retries act once) and the etag read last (so a
   change made meanwhile is refused, not overwritten);
-- a read that finds nothing (404, or deletion under way) removes the resource from state;
+- a read that finds nothing (404, or deletion under way) removes the resource from state, and the
+  create that follows waits out a deletion still under way;
 - import by Harrow resource name reads every attribute, so the next plan is empty;
 - a plan that changes anything marks the values Harrow recomputes (etag, state…) unknown, and
   nothing else: what the user wrote is planned and stored exactly as written.
@@ -14,6 +15,7 @@ The behaviours Terraform users of other VM providers miss, in one place:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +40,9 @@ from terraform_provider_harrow.values import seconds
 
 if TYPE_CHECKING:
     from terraform_provider_harrow.provider import HarrowProvider
+
+_GONE, _DELETING = "gone", "deleting"
+_DELETION_POLL_SECONDS = 0.5
 
 # Attributes that only steer the provider; Harrow never sees them.
 PROVIDER_ONLY = ("timeouts", "wait_for_cluster", "force_destroy")
@@ -137,14 +142,40 @@ class HarrowResource(Resource):
 
     def create(self, ctx: CreateContext, planned: State) -> State | None:
         try:
-            operation = self.send_create(planned, new_request_id())
+            operation = self._create_once_namesake_gone(planned)
         except ApiError as error:
             hint = ""
-            if error.status == "ALREADY_EXISTS":
+            if error.status == "ALREADY_EXISTS" and self._namesake(planned) == _DELETING:
+                hint = f"\nIt is still being deleted in Harrow; run apply again once {self.name_of(planned)} is gone."
+            elif error.status == "ALREADY_EXISTS":
                 hint = f"\nIt exists in Harrow already: `terraform import` it as {self.name_of(planned)}."
             _fail(ctx.diagnostics, f"Harrow refused to create {self.name_of(planned)}", error, hint)
             return None
         return self._settle(ctx.diagnostics, operation, planned, "create")
+
+    def _create_once_namesake_gone(self, planned: State) -> dict[str, Any]:
+        """Sends the create. A delete is asynchronous: a refresh drops a resource as soon as its deletion starts
+        (read below), so the plan creates it again while Harrow still holds the old one. Such a create is
+        refused as ALREADY_EXISTS; it is sent again once the old one is gone, within the create timeout."""
+        try:
+            return self.send_create(planned, new_request_id())
+        except ApiError as error:
+            if error.status != "ALREADY_EXISTS":
+                raise
+            deadline = time.monotonic() + self._timeout(planned, "create")
+            while (namesake := self._namesake(planned)) == _DELETING and time.monotonic() < deadline:
+                time.sleep(_DELETION_POLL_SECONDS)
+            if namesake != _GONE:
+                raise
+        return self.send_create(planned, new_request_id())
+
+    def _namesake(self, state: State) -> str:
+        """Whether Harrow holds a resource of `state`'s name: _GONE, _DELETING or live."""
+        try:
+            resource = self.api.get(self.name_of(state))
+        except ApiError as error:
+            return _GONE if error.status == "NOT_FOUND" else "unknown"
+        return _DELETING if resource.get("deleteTime") else "live"
 
     def read(self, ctx: ReadContext, current: State) -> State | None:
         try:
@@ -199,6 +230,18 @@ class HarrowResource(Resource):
                 planned[key] = Unknown
         return planned
 
+    def check_update(self, diagnostics: Diagnostics, current: State, planned: State) -> None:
+        """Asks Harrow whether it would take the planned update (validate_only: nothing changes), so a change it
+        refuses (a disk's storage class, say) fails `plan` with Harrow's own error, naming the field, rather
+        than half-way through an apply. Only refusals of the change itself are reported: anything else (a stale
+        etag, an unreachable Harrow) is for the apply to meet."""
+        body = {**self.body_of(planned), "etag": current["etag"]}
+        try:
+            self.api.patch(self.name_of(planned), body, updateMask="*", validateOnly="true")
+        except ApiError as error:
+            if error.status in ("INVALID_ARGUMENT", "FAILED_PRECONDITION"):
+                _fail(diagnostics, f"Harrow would refuse to update {self.name_of(planned)}", error)
+
     def _settle(self, diagnostics: Diagnostics, operation: dict[str, Any], planned: State, verb: str) -> State | None:
         """Waits for the Operation, then reads the result; on failure keeps what exists so nothing is orphaned."""
         name = self.name_of(planned)
@@ -221,7 +264,7 @@ class HarrowResource(Resource):
     def changes_harrow(self, current: State, planned: State) -> bool:
         """Whether applying the plan sends Harrow anything new. Provider-only settings do not count, nor
         does a zero value written where Harrow stores none (`annotations = {}` after an import)."""
-        return _has_unknown(planned) or self.body_of(planned) != self.body_of(current)
+        return has_unknown(planned) or self.body_of(planned) != self.body_of(current)
 
     @classmethod
     def carried(cls, prior: State | None) -> State:
@@ -245,13 +288,13 @@ class HarrowResource(Resource):
                     diagnostics.add_error(f"Invalid timeouts.{verb}", str(error), path=["timeouts"])
 
 
-def _has_unknown(value: Any) -> bool:
+def has_unknown(value: Any) -> bool:
     if value is Unknown:
         return True
     if isinstance(value, dict):
-        return any(_has_unknown(item) for item in value.values())
+        return any(has_unknown(item) for item in value.values())
     if isinstance(value, list):
-        return any(_has_unknown(item) for item in value)
+        return any(has_unknown(item) for item in value)
     return False
 
 

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tf.iface import State
+from tf.iface import PlanContext, State
 from tf.schema import Attribute, Block, Schema
 from tf.types import List, Map, Number, String
 from tf.utils import Diagnostics
 
 from terraform_provider_harrow.mapping import JsonString
-from terraform_provider_harrow.resource import WAIT_FOR_CLUSTER, HarrowResource, Timeouts, identity_attributes
+from terraform_provider_harrow.resource import (
+    WAIT_FOR_CLUSTER,
+    HarrowResource,
+    Timeouts,
+    has_unknown,
+    identity_attributes,
+)
 from terraform_provider_harrow.schema import ListBlock, SingleBlock, computed, optional, required
 from terraform_provider_harrow.values import enum_problems
 
@@ -192,6 +198,12 @@ class VirtualMachine(HarrowResource):
             problem = enum_problems(value, allowed)
             if problem:
                 diags.add_error(f"Invalid {path}", problem, path=[path.split(".")[0]])
+
+    def plan(self, ctx: PlanContext, current: State | None, planned: State) -> State:
+        # What Harrow refuses is known before anything is applied: a new volume under an existing disk, above all.
+        if current is not None and self.changes_harrow(current, planned) and not has_unknown(self.body_of(planned)):
+            self.check_update(ctx.diagnostics, current, planned)
+        return super().plan(ctx, current, planned)
 
     def name_of(self, state: State) -> str:
         return f"clusters/{state['cluster']}/namespaces/{state['namespace']}/virtualMachines/{state['name']}"

@@ -56,6 +56,9 @@ class ReconcileConfig:
     watch_seconds: int = 300
     # How often each cluster's versions and overcommit settings are read again.
     cluster_refresh_seconds: float = 300.0
+    # How long connecting to a cluster (first answer, then listing every watched kind) may take before the
+    # cluster is reported unreachable and tried again.
+    connect_seconds: float = 15.0
     # An IP pool's cluster mirror is rewritten at most this often while allocations keep changing it.
     ip_pool_mirror_debounce_seconds: float = 1.0
 
@@ -128,6 +131,7 @@ def reconcile_from_environment() -> ReconcileConfig:
         operation_deadline_seconds=_env_float("HARROW_OPERATION_DEADLINE_SECONDS", defaults.operation_deadline_seconds),
         watch_seconds=_env_int("HARROW_KUBE_WATCH_SECONDS", defaults.watch_seconds),
         cluster_refresh_seconds=_env_float("HARROW_CLUSTER_REFRESH_SECONDS", defaults.cluster_refresh_seconds),
+        connect_seconds=_env_float("HARROW_CLUSTER_CONNECT_SECONDS", defaults.connect_seconds),
         ip_pool_mirror_debounce_seconds=_env_float(
             "HARROW_IP_POOL_MIRROR_DEBOUNCE_SECONDS", defaults.ip_pool_mirror_debounce_seconds
         ),

@@ -35,7 +35,9 @@ class Watched:
     """A kind of cluster object a worker manages; `optional` kinds may be missing from a cluster.
 
     `labelled=False` watches every object of the kind, not only Harrow's: for kinds Harrow observes
-    rather than creates (StorageClasses, CDI StorageProfiles).
+    rather than creates (StorageClasses, CDI StorageProfiles). `awaited=False` kinds do not hold the
+    connection back until they are listed: without them an answer is less precise, not wrong (namespace
+    labels), so a kubeconfig that may not read them still manages the cluster.
     """
 
     group: str
@@ -43,6 +45,7 @@ class Watched:
     plural: str
     optional: bool = False
     labelled: bool = True
+    awaited: bool = True
 
 
 class ClusterConnection:
@@ -81,12 +84,15 @@ class ClusterConnection:
     ) -> ClusterConnection:
         api = await kube.connect(kubeconfig, qps=qps, burst=burst)
         try:
-            probe = await facts.probe(api, flavor)
+            # Bounded: the client has no timeout of its own, and a server that accepts but never answers would
+            # otherwise hold this connection attempt forever.
+            probe = await asyncio.wait_for(facts.probe(api, flavor), sync_seconds)
         except BaseException:
             await api.close()
             raise
         connection = cls(cluster, fingerprint, api, probe)
         try:
+            awaited = []
             for what in watched:
                 if what.optional and not await _served(api, what):
                     continue
@@ -101,9 +107,9 @@ class ClusterConnection:
                 )
                 connection.informers[what.plural] = informer
                 connection._tasks.append(asyncio.create_task(informer.run(), name=f"informer-{cluster}-{what.plural}"))
-            await asyncio.wait_for(
-                asyncio.gather(*(informer.synced.wait() for informer in connection.informers.values())), sync_seconds
-            )
+                if what.awaited:
+                    awaited.append(informer)
+            await asyncio.wait_for(asyncio.gather(*(informer.synced.wait() for informer in awaited)), sync_seconds)
         except BaseException:
             await connection.close()
             raise

@@ -49,10 +49,11 @@ from storage.repos import changes, work
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
-CONNECT_SECONDS = 15.0
 # With no Cluster change to wake it, the cluster loop still looks this often: a connection that failed is
 # retried, and one whose watches broke is shown UNREACHABLE, within a few seconds.
 HEALTH_SECONDS = 2.0
+# Re-reading a connected cluster's versions runs in the cluster loop: a server gone silent must not stall it.
+REPROBE_SECONDS = 5.0
 OBSERVE_BATCH_SECONDS = 0.05
 OBSERVE_BATCH_ROWS = 100
 # How often the per-pool gauges are read from the database (every replica reports the same truth).
@@ -100,13 +101,16 @@ class Reconciler:
         self._dirty: dict[tuple[str, uuid.UUID], str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: set[asyncio.Task[None]] = set()
+        # Connections being opened, by cluster, with the fingerprint they are for: each in a task of its own,
+        # so one cluster that does not answer does not hold up the others (or the loop) for connect_seconds.
+        self._connecting: dict[str, tuple[str, asyncio.Task[None]]] = {}
 
     @property
     def api_calls(self) -> int:
         return sum(connection.api.calls for connection in self.connections.values())
 
     async def start(self) -> None:
-        await self._sync_clusters()
+        await asyncio.gather(*await self._sync_clusters())
         for name, loop in (
             ("listen", self._listen),
             ("clusters", self._cluster_loop),
@@ -118,9 +122,10 @@ class Reconciler:
             self._tasks.append(asyncio.create_task(loop(), name=f"reconcile-{name}"))
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._workers]:
+        connecting = [task for _, task in self._connecting.values()]
+        for task in [*self._tasks, *self._workers, *connecting]:
             task.cancel()
-        for task in [*self._tasks, *self._workers]:
+        for task in [*self._tasks, *self._workers, *connecting]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for connection in self.connections.values():
@@ -178,14 +183,20 @@ class Reconciler:
                 log.warning("cluster sync failed: %s", type(error).__name__)
             await asyncio.sleep(0.5)
 
-    async def _sync_clusters(self) -> None:
-        """Connect to new or changed clusters, drop removed ones, and report reachability on each row."""
+    async def _sync_clusters(self) -> list[asyncio.Task[None]]:
+        """Drop removed clusters, report reachability on each row, and start connecting to new or changed ones.
+
+        Returns the connections it started opening; they finish in the background.
+        """
         async with self._db.transaction() as session:
             rows = list(await work.clusters(session))
         wanted = {row.cluster: row for row in rows}
+        for name in [name for name in self._connecting if name not in wanted]:
+            self._connecting.pop(name)[1].cancel()
         for name in [name for name in self.connections if name not in wanted]:
             await self.connections.pop(name).close()
         loop = asyncio.get_running_loop()
+        started: list[asyncio.Task[None]] = []
         for name, row in wanted.items():
             fingerprint = _fingerprint(row)
             current = self.connections.get(name)
@@ -195,7 +206,8 @@ class Reconciler:
                     continue
                 if time.monotonic() - current.probed_at >= self._settings.cluster_refresh_seconds:
                     try:
-                        await current.reprobe(str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED")))
+                        flavor = str(row.spec.get("flavor", "FLAVOR_UNSPECIFIED"))
+                        await asyncio.wait_for(current.reprobe(flavor), REPROBE_SECONDS)
                     except Exception as error:  # the informers decide reachability; keep what was read before
                         log.warning("re-reading cluster %s versions failed: %s", name, type(error).__name__)
                 await self._report(row.uid, current, None)
@@ -207,8 +219,21 @@ class Reconciler:
                 and loop.time() - failed[1] < self._settings.poll_seconds * 10
             ):
                 continue
+            connecting = self._connecting.get(name)
+            if connecting is not None and not connecting[1].done():
+                if connecting[0] == fingerprint:
+                    continue
+                connecting[1].cancel()  # the kubeconfig changed while connecting: connect with the new one
             if current is not None:
                 await self.connections.pop(name).close()
+            task = asyncio.create_task(self._connect(name, fingerprint, row), name=f"reconcile-connect-{name}")
+            self._connecting[name] = (fingerprint, task)
+            started.append(task)
+        return started
+
+    async def _connect(self, name: str, fingerprint: str, row: ClusterRow) -> None:
+        loop = asyncio.get_running_loop()
+        try:
             try:
                 connection = await ClusterConnection.open(
                     name,
@@ -220,14 +245,14 @@ class Reconciler:
                     burst=self._settings.burst,
                     watch_seconds=self._settings.watch_seconds,
                     on_event=self._on_cluster_event,
-                    sync_seconds=CONNECT_SECONDS,
+                    sync_seconds=self._settings.connect_seconds,
                 )
             except Exception as error:
                 self._failed_fingerprints[name] = (fingerprint, loop.time())
                 message = _connect_error(error)
                 log.warning("cluster %s is unreachable: %s", name, message)
                 await self._report(row.uid, None, message)
-                continue
+                return
             self._failed_fingerprints.pop(name, None)
             self.connections[name] = connection
             self.namespaces.changed(name)
@@ -235,6 +260,11 @@ class Reconciler:
             await self._report(row.uid, connection, None)
             await self._mark_all_dirty(name)
             self._wake_claims.set()
+        except Exception as error:  # reporting failed (the database is away): the next sync connects again
+            log.warning("connecting cluster %s failed: %s", name, type(error).__name__)
+            stale = self.connections.pop(name, None)
+            if stale is not None:
+                await stale.close()
 
     async def _report(self, uid: uuid.UUID, connection: ClusterConnection | None, error: str | None) -> None:
         async with self._db.transaction() as session:

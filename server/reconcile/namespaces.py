@@ -29,7 +29,9 @@ from storage.models import ClusterRow
 
 log = logging.getLogger(__name__)
 
-NAMESPACES = Watched("", "v1", "namespaces", labelled=False)
+# Not awaited: a cluster whose credentials may not list namespaces is still managed; Harrow then knows only
+# each namespace's `kubernetes.io/metadata.name` label, as before it has listed them.
+NAMESPACES = Watched("", "v1", "namespaces", labelled=False, awaited=False)
 # The key of the cluster row's status that holds {namespace: {label: value}}.
 STATUS_KEY = "namespace_labels"
 # Namespace events are folded together this long: a relist of 1,000 namespaces is one write.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
 import yaml
 from google.protobuf import json_format
 from harrow.v1 import cluster_pb2
@@ -61,3 +65,63 @@ async def test_a_cluster_upgraded_in_place_shows_its_new_versions_after_the_refr
         await eventually(lambda: shows("v9.9.9"), within=10)
     finally:
         await custom.patch_namespaced_custom_object_status(*kubevirt, observed(before))
+
+
+async def test_a_cluster_that_never_answers_holds_up_no_other_cluster(start_harrow: Start, sim: KubeSim) -> None:
+    harrow = await start_harrow(connect_seconds=4.0)
+    # An API server that accepts connections and never says a word: a connection attempt to it can only time out.
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    silent_server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = silent_server.sockets[0].getsockname()[1]
+    silent = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "s", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}
+        ],
+        "users": [{"name": "s", "user": {"token": "silent-cluster-token"}}],
+        "contexts": [{"name": "s", "context": {"cluster": "s", "user": "s"}}],
+        "current-context": "s",
+    }
+
+    async def create(cluster_id: str, kubeconfig: str) -> None:
+        request = cluster_pb2.CreateClusterRequest(
+            cluster_id=cluster_id, cluster=cluster_pb2.Cluster(kubeconfig=kubeconfig)
+        )
+        await harrow.api.call("ClusterService", "CreateCluster", request)
+
+    def state_is(cluster_id: str, wanted: int) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            get = cluster_pb2.GetClusterRequest(name=f"clusters/{cluster_id}")
+            return bool((await harrow.api.call("ClusterService", "GetCluster", get)).state == wanted)
+
+        return check
+
+    async def accepted_a_connection() -> bool:
+        return bool(held)
+
+    async def reported_timed_out() -> bool:
+        get = cluster_pb2.GetClusterRequest(name="clusters/silent")
+        conditions = (await harrow.api.call("ClusterService", "GetCluster", get)).conditions
+        return any(c.type == "Reachable" and "timed out connecting" in c.message for c in conditions)
+
+    try:
+        await create("silent", yaml.safe_dump(silent))
+        await eventually(accepted_a_connection)  # the reconciler is now waiting on it
+        await create("edge", yaml.safe_dump(sim.kubeconfig()))
+        started = time.monotonic()
+        await eventually(state_is("edge", cluster_pb2.Cluster.READY), within=20)
+        # The silent one is still being waited for; the other cluster did not wait behind it.
+        assert time.monotonic() - started < 3.5, time.monotonic() - started
+        assert held and not held[0].is_closing()
+        # And the attempt is bounded: the silent one is reported, not left pending forever (the client has no
+        # timeout of its own; before the bound the attempt, and the whole cluster loop with it, waited forever).
+        await eventually(reported_timed_out, within=15)
+    finally:
+        silent_server.close()
+        for writer in held:
+            writer.close()

@@ -56,6 +56,8 @@ class ClusterConnection:
         self.probe = probe
         self.probed_at = time.monotonic()
         self.informers: dict[str, Informer] = {}
+        # The informers the connection's health depends on (Watched.awaited).
+        self._awaited: list[Informer] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     async def reprobe(self, flavor: str) -> None:
@@ -92,7 +94,6 @@ class ClusterConnection:
             raise
         connection = cls(cluster, fingerprint, api, probe)
         try:
-            awaited = []
             for what in watched:
                 if what.optional and not await _served(api, what):
                     continue
@@ -108,8 +109,9 @@ class ClusterConnection:
                 connection.informers[what.plural] = informer
                 connection._tasks.append(asyncio.create_task(informer.run(), name=f"informer-{cluster}-{what.plural}"))
                 if what.awaited:
-                    awaited.append(informer)
-            await asyncio.wait_for(asyncio.gather(*(informer.synced.wait() for informer in awaited)), sync_seconds)
+                    connection._awaited.append(informer)
+            synced = (informer.synced.wait() for informer in connection._awaited)
+            await asyncio.wait_for(asyncio.gather(*synced), sync_seconds)
         except BaseException:
             await connection.close()
             raise
@@ -117,11 +119,11 @@ class ClusterConnection:
 
     @property
     def ready(self) -> bool:
-        return all(i.synced.is_set() and i.error is None for i in self.informers.values())
+        return all(i.synced.is_set() and i.error is None for i in self._awaited)
 
     @property
     def error(self) -> str | None:
-        return next((i.error for i in self.informers.values() if i.error), None)
+        return next((i.error for i in self._awaited if i.error), None)
 
     def serves(self, plural: str) -> bool:
         return plural in self.informers

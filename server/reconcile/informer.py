@@ -20,6 +20,7 @@ from kubernetes_asyncio import client
 from server.reconcile.kube import LimitedApiClient
 
 log = logging.getLogger(__name__)
+RETRY_MAX_SECONDS = 10.0
 
 Obj = dict[str, Any]
 Key = tuple[str, str]
@@ -63,9 +64,11 @@ class Informer:
         return self.cache.get((namespace, name))
 
     async def run(self) -> None:
+        failures = 0
         while True:
             try:
                 version = await self._relist()
+                failures = 0
                 while True:
                     version = await self._watch(version)
             except asyncio.CancelledError:
@@ -74,8 +77,12 @@ class Informer:
                 continue
             except Exception as error:
                 self.error = _describe(error)
-                log.warning("%s: list/watch failed (%s); relisting", self.plural, self.error)
-                await asyncio.sleep(self._retry_seconds)
+                # Doubling up to 10 s: a refusal that lasts (a missing permission) is retried and logged
+                # six times a minute, not every second.
+                delay = min(self._retry_seconds * 2**failures, RETRY_MAX_SECONDS)
+                failures += 1
+                log.warning("%s: list/watch failed (%s); relisting in %.0f s", self.plural, self.error, delay)
+                await asyncio.sleep(delay)
 
     async def _relist(self) -> str:
         group, version, plural = self._what

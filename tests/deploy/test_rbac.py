@@ -10,7 +10,9 @@ Manual VM, adopt a migration policy, configure migrations, migrate and cancel,
 delete) and an IP pool's (adopt an existing IPPool, create, update, delete), then
 overrides a storage profile. A second, short scenario configures migrations on an
 HCO-managed plain KubeVirt cluster (KubeSimConfig(hco=True)), where they go into
-the HyperConverged CR; the two scenarios' requests together must need every rule.
+the HyperConverged CR; a third, shorter one on a plain KubeVirt cluster without HCO
+(KubeSimConfig(harvester=False)), where they go into the KubeVirt CR. The three
+scenarios' requests together must need every rule.
 
 - Enough: with the full role the scenario completes and the cluster refuses nothing.
 - Needed: for every permission, some request the full-role scenario made is
@@ -59,6 +61,8 @@ VMS = "VirtualMachineService"
 POOLS = "IpPoolService"
 MIG = "MigrationService"
 ALWAYS, MANUAL = vm_pb.VirtualMachineSpec.ALWAYS, vm_pb.VirtualMachineSpec.MANUAL
+# Set by the HCO and plain KubeVirt scenarios; kubesim's seeded KubeVirt CR has KubeVirt's default, 5.
+PARALLEL_MIGRATIONS = 3
 
 
 def deployed_role() -> dict[str, Any]:
@@ -119,6 +123,8 @@ class Outcome:
     broken: str | None
     refusals: list[str] = field(default_factory=list)
     granted: set[Attributes] = field(default_factory=set)
+    # The KubeVirt CR's spec.configuration.migrations when the scenario ended, as the cluster admin reads it.
+    kubevirt_migrations: dict[str, Any] = field(default_factory=dict)
 
 
 class Scenario:
@@ -154,12 +160,19 @@ class Scenario:
     async def run_hco(self) -> None:
         """On an HCO-managed cluster the migration configuration goes into the HyperConverged CR (list, patch)."""
         await self._until("cluster READY", self._cluster_ready)
-        name = f"clusters/{self.cluster}/migrationConfig"
-        config = mig_pb.MigrationConfig(name=name, spec=mig_pb.MigrationSettings(parallel_migrations_per_cluster=3))
-        request = mig_pb.UpdateMigrationConfigRequest(migration_config=config)
-        operation = await self.api.call(MIG, "UpdateMigrationConfig", request)
-        await self._finish("configure migrations on HCO", operation, name)
+        await self._configure_migrations("configure migrations on HCO")
         await self._snapshot()
+
+    async def run_kubevirt(self) -> None:
+        """On plain KubeVirt (no Harvester, no HCO) it goes into the KubeVirt CR (list, patch)."""
+        await self._until("cluster READY", self._cluster_ready)
+        await self._configure_migrations("configure migrations on plain KubeVirt")
+
+    async def _configure_migrations(self, step: str) -> None:
+        name = f"clusters/{self.cluster}/migrationConfig"
+        settings = mig_pb.MigrationSettings(parallel_migrations_per_cluster=PARALLEL_MIGRATIONS)
+        request = mig_pb.UpdateMigrationConfigRequest(migration_config=mig_pb.MigrationConfig(name=name, spec=settings))
+        await self._finish(step, await self.api.call(MIG, "UpdateMigrationConfig", request), name)
 
     async def _pvc_vm(self, vm_id: str) -> str:
         """A stopped VM on a PVC (a persistentVolumeClaim volume, which Harvester's backups copy)."""
@@ -429,16 +442,19 @@ def small_vm(run_strategy: int) -> vm_pb.VirtualMachine:
     )
 
 
-async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]], hco: bool = False) -> Outcome:
+async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]], flavor: str = "harvester") -> Outcome:
     """A Harrow and a cluster whose only credentials are a service account bound to `rules`; the scenario on it.
 
-    `hco`: a plain KubeVirt cluster managed by HCO, and the HCO scenario.
+    `flavor`: "harvester" (the whole scenario), "hco" (a plain KubeVirt cluster managed by HCO, the HCO
+    scenario) or "kubevirt" (plain KubeVirt without HCO, the plain scenario).
     """
+    hco = flavor == "hco"
     async with AsyncExitStack() as stack:
         api = GrpcApi(
             await stack.enter_async_context(harrow(await stack.enter_async_context(database(postgres, template))))
         )
-        sim = KubeSim(KubeSimConfig(clock_scale=400.0, bookmark_interval=40.0, harvester=not hco, hco=hco))
+        harvester = flavor == "harvester"
+        sim = KubeSim(KubeSimConfig(clock_scale=400.0, bookmark_interval=40.0, harvester=harvester, hco=hco))
         await sim.start()
         stack.push_async_callback(sim.stop)
         admin_config = client.Configuration()
@@ -455,12 +471,20 @@ async def run_case(postgres: Any, template: str, rules: list[dict[str, Any]], hc
             "CreateCluster",
             cluster_pb2.CreateClusterRequest(cluster_id=cluster, cluster=cluster_pb2.Cluster(kubeconfig=kubeconfig)),
         )
+        scenario = Scenario(api, kube, cluster, namespace)
         try:
-            scenario = Scenario(api, kube, cluster, namespace)
-            await (scenario.run_hco() if hco else scenario.run())
-        except Broken as broken:
-            return Outcome(str(broken), list(sim.rbac.denials), set(sim.rbac.granted))
-        return Outcome(None, list(sim.rbac.denials), set(sim.rbac.granted))
+            await {"harvester": scenario.run, "hco": scenario.run_hco, "kubevirt": scenario.run_kubevirt}[flavor]()
+            broken = None
+        except Broken as error:
+            broken = str(error)
+        return Outcome(broken, list(sim.rbac.denials), set(sim.rbac.granted), await kubevirt_migrations(kube))
+
+
+async def kubevirt_migrations(kube: client.ApiClient) -> dict[str, Any]:
+    listing = await client.CustomObjectsApi(kube).list_cluster_custom_object("kubevirt.io", "v1", "kubevirts")
+    spec = listing["items"][0].get("spec") or {}
+    migrations: dict[str, Any] = (spec.get("configuration") or {}).get("migrations") or {}
+    return migrations
 
 
 async def create(kube: client.ApiClient, document: dict[str, Any]) -> None:
@@ -520,18 +544,27 @@ SAMPLED = [
 ]
 # On an HCO cluster: the HyperConverged CR found by discovery but not listable.
 HCO_SAMPLED = sampled("hyperconvergeds", "verbs", "list")
+# On plain KubeVirt: the KubeVirt CR listable (every flavour reads versions from it) but not patchable.
+KUBEVIRT_SAMPLED = sampled("kubevirts", "verbs", "patch")
+# Namespace labels only sharpen policy answers: credentials that may not list namespaces still manage the cluster.
+NAMESPACES_SAMPLED = sampled("namespaces", "verbs", "list")
 
 
 @pytest.fixture(scope="module")
 async def outcomes(postgres: Any, template_database: str) -> dict[str, Outcome]:
-    """All at once: the full role ("full") and the role without each sampled permission, on Harvester and HCO."""
+    """All at once: the full role ("full") and the role without each sampled permission, on each flavour."""
     cases = [
-        ("full", RULES, False),
-        *((removal.id, removal.apply(RULES), False) for removal in SAMPLED),
-        ("hco", RULES, True),
-        (f"hco-{HCO_SAMPLED.id}", HCO_SAMPLED.apply(RULES), True),
+        ("full", RULES, "harvester"),
+        *((removal.id, removal.apply(RULES), "harvester") for removal in SAMPLED),
+        ("hco", RULES, "hco"),
+        (f"hco-{HCO_SAMPLED.id}", HCO_SAMPLED.apply(RULES), "hco"),
+        ("kubevirt", RULES, "kubevirt"),
+        (f"kubevirt-{KUBEVIRT_SAMPLED.id}", KUBEVIRT_SAMPLED.apply(RULES), "kubevirt"),
+        (f"kubevirt-{NAMESPACES_SAMPLED.id}", NAMESPACES_SAMPLED.apply(RULES), "kubevirt"),
     ]
-    results = await asyncio.gather(*(run_case(postgres, template_database, rules, hco) for _, rules, hco in cases))
+    results = await asyncio.gather(
+        *(run_case(postgres, template_database, rules, flavor) for _, rules, flavor in cases)
+    )
     return dict(zip((case_id for case_id, _, _ in cases), results, strict=True))
 
 
@@ -563,10 +596,39 @@ async def test_on_hco_a_refused_list_waits_naming_the_permission_and_never_falls
     assert touched == [] and not any('resource "kubevirts"' in refusal for refusal in outcome.refusals)
 
 
+async def test_the_deployed_cluster_role_configures_migrations_on_a_plain_kubevirt_cluster(
+    outcomes: dict[str, Outcome],
+) -> None:
+    plain = outcomes["kubevirt"]
+    assert plain.broken is None, plain.broken
+    assert plain.refusals == []
+    # The configuration is in the KubeVirt CR, written by one merge patch; nothing else was written.
+    assert plain.kubevirt_migrations.get("parallelMigrationsPerCluster") == PARALLEL_MIGRATIONS
+    written = {(request.verb, request.resource) for request in plain.granted if request.verb in ("patch", "update")}
+    assert written == {("patch", "kubevirts")}, written
+
+
+async def test_on_plain_kubevirt_without_patch_on_kubevirts_the_configuration_shows_the_refusal(
+    outcomes: dict[str, Outcome],
+) -> None:
+    outcome = outcomes[f"kubevirt-{KUBEVIRT_SAMPLED.id}"]
+    assert outcome.broken is not None, "configuring migrations without patch on kubevirts did not stop"
+    assert "Reconciled=False" in outcome.broken and "HTTP 403" in outcome.broken, outcome.broken
+    assert any(KUBEVIRT_SAMPLED.refusal(RULES) in refusal for refusal in outcome.refusals), outcome.refusals
+    assert outcome.kubevirt_migrations.get("parallelMigrationsPerCluster") != PARALLEL_MIGRATIONS
+
+
+async def test_without_listing_namespaces_the_cluster_is_still_managed(outcomes: dict[str, Outcome]) -> None:
+    outcome = outcomes[f"kubevirt-{NAMESPACES_SAMPLED.id}"]
+    assert any(NAMESPACES_SAMPLED.refusal(RULES) in refusal for refusal in outcome.refusals), outcome.refusals
+    assert outcome.broken is None, outcome.broken
+    assert outcome.kubevirt_migrations.get("parallelMigrationsPerCluster") == PARALLEL_MIGRATIONS
+
+
 @pytest.mark.parametrize("removal", REMOVALS, ids=[removal.id for removal in REMOVALS])
 async def test_every_permission_is_used_by_the_scenario(removal: Removal, outcomes: dict[str, Outcome]) -> None:
     reduced = removal.apply(RULES)
-    granted = outcomes["full"].granted | outcomes["hco"].granted
+    granted = outcomes["full"].granted | outcomes["hco"].granted | outcomes["kubevirt"].granted
     needing = [request for request in granted if not allows(reduced, request)]
     assert needing, f"no request of the scenario needs {removal.id}: the permission is idle"
 

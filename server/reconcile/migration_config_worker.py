@@ -191,14 +191,19 @@ class MigrationConfigWorker(KindWorker[MigrationConfigRow]):
             body = {part: body}
         metadata = obj["metadata"]
         api: Any = cast(Any, custom).api_client  # the connection's rate-limited client
-        await api.call_api(
-            _path(what, metadata.get("namespace", ""), metadata["name"]),
-            "PATCH",
-            body=body,
-            header_params={"Content-Type": "application/merge-patch+json"},
-            response_types_map={},
-            auth_settings=["BearerToken"],
-        )
+        try:
+            await api.call_api(
+                _path(what, metadata.get("namespace", ""), metadata["name"]),
+                "PATCH",
+                body=body,
+                header_params={"Content-Type": "application/merge-patch+json"},
+                response_types_map={},
+                auth_settings=["BearerToken"],
+            )
+        except ApiException as error:
+            if error.status != 403:
+                raise
+            raise Waiting(_refused("patch", what)) from None
 
     async def delete(self, connection: ClusterConnection, row: MigrationConfigRow) -> Outcome:
         return Outcome(purge=True)
@@ -276,12 +281,16 @@ async def _first(custom: client.CustomObjectsApi, what: tuple[str, str, str]) ->
         if error.status == 404:
             return None
         if error.status == 403:
-            group, _, plural = what
-            raise Waiting(
-                f"Harrow may not list {plural}.{group} (HTTP 403), where this cluster's migration configuration "
-                f"lives: grant its ClusterRole list and patch on {plural} in API group {group} "
-                "(deploy/k8s/rbac.yaml)"
-            ) from None
+            raise Waiting(_refused("list", what)) from None
         raise
     items: list[Obj] = listing.get("items") or []
     return items[0] if items else None
+
+
+def _refused(verb: str, what: tuple[str, str, str]) -> str:
+    """A refusal that says what to grant: the operator fixes RBAC, Harrow retries on its own."""
+    group, _, plural = what
+    return (
+        f"Harrow may not {verb} {plural}.{group} (HTTP 403), where this cluster's migration configuration "
+        f"lives: grant its ClusterRole list and patch on {plural} in API group {group} (deploy/k8s/rbac.yaml)"
+    )

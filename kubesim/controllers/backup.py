@@ -1,12 +1,13 @@
 """Harvester's VirtualMachineBackup (harvesterhci.io/v1beta1): its validating webhook and its controller.
 
-The webhook (``pkg/webhook/resources/virtualmachinebackup/validator.go``) refuses a backup of a missing or migrating
-VM, of a VM with a Longhorn v2 volume or a volume whose driver has no snapshot class of the backup's type in the
-``csi-driver-config`` setting, and a ``type: backup`` when the ``backup-target`` setting is empty. The controller
-(``pkg/controller/master/backup``, ``pkg/backup/common/operator.go``) records the VM and one volume backup per
-``persistentVolumeClaim`` volume (the only volumes Harvester backs up), reports size-weighted progress and
-completes; an error after admission goes to ``status.error`` and is retried. Wording is upstream's, byte for byte,
-since clients show it to users.
+The mutator (``pkg/webhook/resources/virtualmachinebackup/mutator.go``) refuses a name already taken, by a backup or
+a snapshot (they share the kind), with a 400 where a plain apiserver would answer 409. The validator
+(``validator.go`` there) refuses a backup of a missing or migrating VM, of a VM with a Longhorn v2 volume or a volume
+whose driver has no snapshot class of the backup's type in the ``csi-driver-config`` setting, and a ``type: backup``
+when the ``backup-target`` setting is empty. The controller (``pkg/controller/master/backup``,
+``pkg/backup/common/operator.go``) records the VM and one volume backup per ``persistentVolumeClaim`` volume (the
+only volumes Harvester backs up), reports size-weighted progress and completes; an error after admission goes to
+``status.error`` and is retried. Wording is upstream's, byte for byte, since clients show it to users.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import math
 from collections.abc import Callable
 
 from ..clock import Clock
+from ..errors import ApiError
 from ..resources import by_kind
 from ..store import Store
-from .conditions import condition
+from .conditions import condition, is_true
 from .loop import WorkLoop
 from .volume_ops import (
+    HARVESTER_HOOK,
+    HARVESTER_MUTATOR_HOOK,
     LONGHORN,
     PVC,
     SC,
@@ -37,13 +41,13 @@ from .volume_ops import (
     not_found,
     size_of,
     steps,
+    template_spec,
 )
 
 VMB = by_kind("VirtualMachineBackup")
 VMIM = by_kind("VirtualMachineInstanceMigration")
 SETTING = by_kind("Setting")
 
-HOOK = 'admission webhook "validator.harvesterhci.io" denied the request: '
 # wrangler's OnRemove handler registers "wrangler.cattle.io/<controller name>".
 FINALIZER = "wrangler.cattle.io/harvester-vm-backup-controller"
 RETRY_SECONDS = 5.0
@@ -62,15 +66,15 @@ class BackupController(VolumeController):
         sc = self.store.peek(SC, "", (pvc.get("spec") or {}).get("storageClassName") or "") or {}
         return sc.get("provisioner") == LONGHORN and (sc.get("parameters") or {}).get("dataEngine") == "v2"
 
-    def _setting(self, name: str) -> Obj:
+    def _setting(self, name: str, called: str) -> Obj:
         setting = self.store.peek(SETTING, "", name)
         if setting is None:
-            raise LookupError(f"can't get {name} setting, err: {not_found('settings', 'harvesterhci.io', name)}")
+            raise LookupError(f"can't get {called} setting, err: {not_found('settings', 'harvesterhci.io', name)}")
         return setting
 
     def _csi_driver_config(self) -> dict[str, Obj]:
         """Harvester ``LoadCSIDriverConfig``: the default's drivers, plus the value's drivers the default lacks."""
-        setting = self._setting("csi-driver-config")
+        setting = self._setting("csi-driver-config", "csi-driver-config")
         try:
             merged = dict(json.loads(setting.get("default") or "{}"))
             for driver, info in json.loads(setting.get("value") or "{}").items():
@@ -80,10 +84,7 @@ class BackupController(VolumeController):
         return {k: v for k, v in merged.items() if isinstance(v, dict)}
 
     def _backup_target(self) -> Obj:
-        try:
-            setting = self._setting("backup-target")
-        except LookupError as exc:
-            raise LookupError(str(exc).replace("can't get backup-target", "can't get backup target")) from exc
+        setting = self._setting("backup-target", "backup target")
         value = setting.get("value") or ""
         try:
             target = json.loads(value) if value else {}
@@ -97,10 +98,9 @@ class BackupController(VolumeController):
     def _pvc_volumes(vm: Obj) -> list[tuple[str, str]]:
         """(volume, claim) of the VM's ``persistentVolumeClaim`` volumes: the only ones Harvester backs up
         (``volumeToPVCMappings``); ``dataVolume`` volumes are not looked at."""
-        volumes = ((vm.get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes") or []
         return [
             (str(v.get("name")), str(v["persistentVolumeClaim"]["claimName"]))
-            for v in volumes
+            for v in template_spec(vm).get("volumes") or []
             if isinstance(v.get("persistentVolumeClaim"), dict) and v["persistentVolumeClaim"].get("claimName")
         ]
 
@@ -114,27 +114,41 @@ class BackupController(VolumeController):
         kind = spec["type"]
         if kind not in ("backup", "snapshot"):
             return
+        self._check_name_free(ns, str((body.get("metadata") or {}).get("name") or ""), kind)
         name = spec["source"].get("name")
         if not name:
-            raise invalid(HOOK, "source VM name is empty", "spec.source.name")
+            raise invalid(HARVESTER_HOOK, "source VM name is empty", "spec.source.name")
         deadline = spec.get("fsFreezeDeadline")
         if isinstance(deadline, str) and (go_duration(deadline) or 0.0) < 0:
-            raise invalid(HOOK, "must not be negative", "spec.fsFreezeDeadline")
+            raise invalid(HARVESTER_HOOK, "must not be negative", "spec.fsFreezeDeadline")
         vm = self.store.peek(VM, ns, str(name))
         if vm is None:
-            raise invalid(HOOK, not_found("virtualmachines", "kubevirt.io", str(name)), "spec.source.name")
+            raise invalid(HARVESTER_HOOK, not_found("virtualmachines", "kubevirt.io", str(name)), "spec.source.name")
         try:
             self._check_vm(ns, vm, kind)
         except LookupError as exc:
-            raise invalid(HOOK, str(exc), "spec.source.name") from exc
+            raise invalid(HARVESTER_HOOK, str(exc), "spec.source.name") from exc
         if kind == "snapshot":
             return
         try:
             target = self._backup_target()
         except LookupError as exc:
-            raise invalid(HOOK, str(exc), "spec.type") from exc
+            raise invalid(HARVESTER_HOOK, str(exc), "spec.type") from exc
         if not target.get("type") and not any(target.values()):
-            raise invalid(HOOK, "backup target is not set", "spec.type")
+            raise invalid(HARVESTER_HOOK, "backup target is not set", "spec.type")
+
+    def _check_name_free(self, ns: str, name: str, kind: str) -> None:
+        """The mutator, which runs before the validator and before the apiserver's own AlreadyExists check."""
+        existing = self.store.peek(VMB, ns, name) if name else None
+        if existing is None:
+            return
+        taken_by = (existing.get("spec") or {}).get("type", "backup")
+        message = (
+            f'{kind} "{name}" already exists'
+            if taken_by == kind
+            else f'name "{name}" is already used by a {taken_by} (backup and snapshot share names)'
+        )
+        raise ApiError(400, HARVESTER_MUTATOR_HOOK + message, reason="BadRequest")
 
     def _check_vm(self, ns: str, vm: Obj, kind: str) -> None:
         name = vm["metadata"]["name"]
@@ -142,8 +156,8 @@ class BackupController(VolumeController):
             phase = (mig.get("status") or {}).get("phase") or ""
             if (mig.get("spec") or {}).get("vmiName") == name and phase not in ("", "Pending", "Succeeded", "Failed"):
                 raise LookupError(f"vm {ns}/{name} is in migration")
-        disks = ((vm.get("spec") or {}).get("template") or {}).get("spec", {}).get("domain", {}).get("devices", {})
-        for disk in disks.get("disks") or []:
+        devices = (template_spec(vm).get("domain") or {}).get("devices") or {}
+        for disk in devices.get("disks") or []:
             if disk.get("shareable"):
                 raise LookupError(
                     f"cannot back up VM {ns}/{name}: disk {disk.get('name')} is shareable and may be written by "
@@ -173,15 +187,8 @@ class BackupController(VolumeController):
     # ---- VirtualMachineBackup: controller ----------------------------------------------------------------
 
     def reconcile(self, ns: str, name: str) -> None:
-        vmb = self.store.peek(VMB, ns, name)
+        vmb = self.claim(VMB, ns, name, FINALIZER)
         if vmb is None:
-            return
-        meta = vmb["metadata"]
-        if meta.get("deletionTimestamp"):
-            self.drop_finalizer(VMB, ns, name, FINALIZER)
-            return
-        if FINALIZER not in (meta.get("finalizers") or []):
-            self.add_finalizer(VMB, ns, name, FINALIZER)
             return
         status = vmb.get("status") or {}
         kind = (vmb.get("spec") or {}).get("type", "backup")
@@ -201,7 +208,8 @@ class BackupController(VolumeController):
         self._progress_backup(vmb, kind, stamp)
 
     def _init_backup(self, vmb: Obj, kind: str, stamp: str) -> None:
-        """``InitVMBackup``: the VM and its volumes, recorded once; an error goes to status.error and is retried."""
+        """``InitVMBackup``: the VM and its volumes, recorded once; an error goes to status.error and is retried.
+        The recorded status replaces the whole old one (``initStatus``), so an error from an earlier attempt goes."""
         ns, name = vmb["metadata"]["namespace"], vmb["metadata"]["name"]
         source = str(((vmb.get("spec") or {}).get("source") or {}).get("name", ""))
         vm = self.store.peek(VM, ns, source)
@@ -213,31 +221,28 @@ class BackupController(VolumeController):
             volumes, classes = self._volume_backups(vmb, vm, kind)
             target = self._backup_target() if kind == "backup" else None
         except LookupError as exc:
-            self._backup_error(ns, name, str(exc), stamp)
+            self._backup_error(vmb, str(exc), stamp)
             self.after(RETRY_SECONDS, (VMB.key, ns, name))
             return
         vm_meta = vm["metadata"]
-
-        def init(status: Obj) -> None:
-            status["readyToUse"] = False
-            status["sourceUID"] = vm_meta["uid"]
-            status["source"] = {
+        status: Obj = {
+            "readyToUse": False,
+            "sourceUID": vm_meta["uid"],
+            "source": {
                 "metadata": {
                     k: v for k, v in vm_meta.items() if k in ("name", "namespace", "labels", "annotations") and v
                 },
                 "spec": vm.get("spec") or {},
-            }
-            if volumes:
-                # With no PVC volume Harvester leaves volumeBackups unset, so the backup never leaves this state.
-                status["volumeBackups"] = volumes
-            if classes:
-                status["csiDriverVolumeSnapshotClassNames"] = classes
-            if target is not None:
-                status["backupTarget"] = {
-                    k: target[k] for k in ("endpoint", "bucketName", "bucketRegion") if target.get(k)
-                }
-
-        self._backup_status(vmb["metadata"]["namespace"], vmb["metadata"]["name"], init)
+            },
+        }
+        if volumes:
+            # With no PVC volume Harvester leaves volumeBackups unset, so the backup never leaves this state.
+            status["volumeBackups"] = volumes
+        if classes:
+            status["csiDriverVolumeSnapshotClassNames"] = classes
+        if target is not None:
+            status["backupTarget"] = {k: target[k] for k in ("endpoint", "bucketName", "bucketRegion") if target.get(k)}
+        self.store.mutate(VMB, ns, name, lambda obj: obj.__setitem__("status", status), touches=())
 
     def _volume_backups(self, vmb: Obj, vm: Obj, kind: str) -> tuple[list[Obj], dict[str, str]]:
         ns = vm["metadata"]["namespace"]
@@ -249,7 +254,7 @@ class BackupController(VolumeController):
             if pvc is None:
                 raise LookupError(
                     f"failed to create volume backup for VM {ns}/{vm['metadata']['name']}: volume {volume}: "
-                    + not_found("persistentvolumeclaims", "", claim)
+                    f"failed to get PVC {ns}/{claim}: {not_found('persistentvolumeclaims', '', claim)}"
                 )
             driver = self.provisioner(pvc)
             info = config.get(driver)
@@ -329,7 +334,7 @@ class BackupController(VolumeController):
         were frozen, which needs a running VM with a connected guest agent (kubesim's VMIs have none)."""
         ns = vmb["metadata"]["namespace"]
         vmi = self.store.peek(VMI, ns, str(((vmb.get("spec") or {}).get("source") or {}).get("name", "")))
-        agent = vmi is not None and (condition(vmi, "AgentConnected") or {}).get("status") == "True"
+        agent = vmi is not None and is_true(vmi, "AgentConnected")
 
         def annotate(obj: Obj) -> None:
             obj["metadata"]["annotations"] = {
@@ -339,11 +344,9 @@ class BackupController(VolumeController):
 
         self.store.mutate(VMB, ns, vmb["metadata"]["name"], annotate, touches=())
 
-    def _backup_error(self, ns: str, name: str, message: str, stamp: str) -> None:
+    def _backup_error(self, vmb: Obj, message: str, stamp: str) -> None:
         """``SetErrorCondition``."""
-
-        current = ((self.store.peek(VMB, ns, name) or {}).get("status") or {}).get("error") or {}
-        if current.get("message") == message:
+        if ((vmb.get("status") or {}).get("error") or {}).get("message") == message:
             return  # recorded already; a new time alone would only wake every watcher again
 
         def change(s: Obj) -> None:
@@ -351,7 +354,7 @@ class BackupController(VolumeController):
             conds = harvester_condition(s.get("conditions") or [], "InProgress", "False", stamp, "Error", message)
             s["conditions"] = harvester_condition(conds, "Ready", "False", stamp, message="Not Ready")
 
-        self._backup_status(ns, name, change)
+        self._backup_status(vmb["metadata"]["namespace"], vmb["metadata"]["name"], change)
 
     def _backup_status(self, ns: str, name: str, change: Callable[[Obj], None]) -> None:
         def apply(obj: Obj) -> None:

@@ -28,8 +28,10 @@ from .loop import Key, WorkLoop
 HCO = by_kind("HyperConverged")
 KUBEVIRT = by_kind("KubeVirt")
 NAMESPACE = by_kind("Namespace")
-# HCO's install namespace in upstream deployments; the CR's name is fixed by HCO's CRD and webhook.
-HCO_NAMESPACE = NAME = "kubevirt-hyperconverged"
+# HCO's install namespace in upstream deployments.
+HCO_NAMESPACE = "kubevirt-hyperconverged"
+# The CR's name: the one HCO's CRD allows (a metadata.name pattern kubesim does not enforce) and it reconciles.
+NAME = "kubevirt-hyperconverged"
 # The MigrationConfiguration fields hcLiveMigrationToKv sets.
 COPIED = (
     "bandwidthPerMigration",
@@ -77,7 +79,7 @@ class HcoController:
         return [(HCO.key, hco["metadata"]["namespace"], hco["metadata"]["name"]) for hco in self.store.items(HCO)]
 
     def sync(self, namespace: str, name: str) -> None:
-        hco = self.store.find(HCO, namespace, name)
+        hco = self.store.peek(HCO, namespace, name)
         if hco is None or hco["metadata"].get("deletionTimestamp"):
             return
         block = kubevirt_migrations((hco.get("spec") or {}).get("liveMigrationConfig") or {})

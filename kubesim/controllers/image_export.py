@@ -17,10 +17,12 @@ from ..clock import Clock
 from ..errors import ApiError
 from ..resources import by_kind
 from ..store import Event, Store
-from .conditions import condition
+from .conditions import is_true
 from .loop import Key, WorkLoop
 from .virt import claim_name
 from .volume_ops import (
+    HARVESTER_HOOK,
+    HARVESTER_MUTATOR_HOOK,
     LONGHORN,
     PVC,
     SC,
@@ -38,8 +40,6 @@ from .volume_ops import (
 
 IMAGE = by_kind("VirtualMachineImage")
 
-HOOK = 'admission webhook "validator.harvesterhci.io" denied the request: '
-MUTATOR_HOOK = 'admission webhook "mutator.harvesterhci.io" denied the request: '
 # wrangler's OnRemove handler registers "wrangler.cattle.io/<controller name>".
 FINALIZER = "wrangler.cattle.io/vm-image-controller"
 DISPLAY_NAME_LABEL = "harvesterhci.io/imageDisplayName"
@@ -72,10 +72,6 @@ COPIED_SC_PARAMETERS = (
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 # Pod name suffixes come from apimachinery's rand alphabet (no vowels, no look-alike digits).
 _POD_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def _true(obj: Obj, ctype: str) -> bool:
-    return (condition(obj, ctype) or {}).get("status") == "True"
 
 
 def _pod_suffix(vmi: Obj) -> str:
@@ -127,12 +123,12 @@ class ImageController(VolumeController):
         annotated = (meta.get("annotations") or {}).get(STORAGE_CLASS_ANNOTATION)
         target = spec.get("targetStorageClassName")
         if annotated and target and annotated != target:
-            raise invalid(HOOK, "storageClassName should keep the consistency", "spec.targetStorageClassName")
+            raise invalid(HARVESTER_HOOK, "storageClassName should keep the consistency", "spec.targetStorageClassName")
         url = spec.get("url", "")
         if source in ("download", "restore") and not url:
-            raise invalid(HOOK, "url is required", "spec.url")
+            raise invalid(HARVESTER_HOOK, "url is required", "spec.url")
         if source not in ("download", "restore") and url:
-            raise invalid(HOOK, f'url should be empty when image source type is "{source}"', "spec.url")
+            raise invalid(HARVESTER_HOOK, f'url should be empty when image source type is "{source}"', "spec.url")
         if spec["backend"] == "cdi":
             self._check_in_use(str(spec.get("pvcNamespace", "")), str(spec.get("pvcName", "")))
         if source == "export-from-volume":
@@ -154,7 +150,7 @@ class ImageController(VolumeController):
             return
         chosen = annotated or target or self._default_class()
         if not chosen:
-            raise ApiError(500, MUTATOR_HOOK + "missing default storage class", reason="InternalError")
+            raise ApiError(500, HARVESTER_MUTATOR_HOOK + "missing default storage class", reason="InternalError")
         annotations.setdefault(STORAGE_CLASS_ANNOTATION, chosen)
         meta["annotations"] = annotations
         spec.setdefault("targetStorageClassName", chosen)
@@ -174,11 +170,11 @@ class ImageController(VolumeController):
                 if class_name
                 else "no default storageClass found for backingImage"
             )
-            raise ApiError(500, MUTATOR_HOOK + message, reason="InternalError")
+            raise ApiError(500, HARVESTER_MUTATOR_HOOK + message, reason="InternalError")
         longhorn = sc.get("provisioner") == LONGHORN
         if longhorn and class_name and (sc.get("parameters") or {}).get("backingImage"):
             message = "can not use a backing image storageClass as the base storageClass template"
-            raise ApiError(500, MUTATOR_HOOK + message, reason="InternalError")
+            raise ApiError(500, HARVESTER_MUTATOR_HOOK + message, reason="InternalError")
         base = sc.get("parameters") if longhorn else spec.get("storageClassParameters")
         copied = {k: str(v) for k, v in (base or {}).items() if k in COPIED_SC_PARAMETERS}
         return {**DEFAULT_SC_PARAMETERS, **copied}
@@ -191,12 +187,12 @@ class ImageController(VolumeController):
             problems.append(_LABEL_VALUE_HELP)
         if problems:
             message = f"displayName is not a valid Kubernetes label value: {'; '.join(problems)}"
-            raise invalid(HOOK, message, "spec.displayName")
+            raise invalid(HARVESTER_HOOK, message, "spec.displayName")
         if not display:
-            raise invalid(HOOK, "displayName is required", "spec.displayName")
+            raise invalid(HARVESTER_HOOK, "displayName is required", "spec.displayName")
         for image in self.store.items(IMAGE, ns):
             if (image["metadata"].get("labels") or {}).get(DISPLAY_NAME_LABEL) == display:
-                raise ApiError(409, HOOK + "A resource with the same name exists", reason="Conflict")
+                raise ApiError(409, HARVESTER_HOOK + "A resource with the same name exists", reason="Conflict")
 
     def _check_in_use(self, pvc_ns: str, pvc_name: str) -> None:
         """``CheckPVCInUse``: a plain error, which Harvester's webhook answers as a 500."""
@@ -208,41 +204,38 @@ class ImageController(VolumeController):
                 pods.append(f"{pvc_ns}/virt-launcher-{vmi['metadata']['name']}-{_pod_suffix(vmi)}")
         if pods:
             message = f"PVC {pvc_name} is used by Pods [{' '.join(pods)}], cannot export volume when it's running"
-            raise ApiError(500, HOOK + message, reason="InternalError")
+            raise ApiError(500, HARVESTER_HOOK + message, reason="InternalError")
 
     def _check_pvc(self, spec: Obj) -> None:
         for field in ("pvcNamespace", "pvcName"):
             if not spec.get(field):
                 message = f'{field} is required when image source type is "export-from-volume"'
-                raise invalid(HOOK, message, f"spec.{field}")
+                raise invalid(HARVESTER_HOOK, message, f"spec.{field}")
         pvc_ns, pvc_name = str(spec["pvcNamespace"]), str(spec["pvcName"])
         if self.store.peek(PVC, pvc_ns, pvc_name) is None:
             # Upstream prints name/namespace in this order.
             missing = not_found("persistentvolumeclaims", "", pvc_name)
-            raise invalid(HOOK, f"failed to get pvc {pvc_name}/{pvc_ns}, error: {missing}", "")
+            raise invalid(HARVESTER_HOOK, f"failed to get pvc {pvc_name}/{pvc_ns}, error: {missing}", "")
 
     # ---- controller --------------------------------------------------------------------------------------
 
+    def forget(self, uid: str) -> None:
+        super().forget(uid)
+        self.failed_at.pop(uid, None)
+
     def reconcile(self, ns: str, name: str) -> None:
-        image = self.store.peek(IMAGE, ns, name)
+        image = self.claim(IMAGE, ns, name, FINALIZER)
         if image is None:
             return
         meta = image["metadata"]
-        if meta.get("deletionTimestamp"):
-            self.failed_at.pop(meta["uid"], None)
-            self.drop_finalizer(IMAGE, ns, name, FINALIZER)
-            return
-        if FINALIZER not in (meta.get("finalizers") or []):
-            self.add_finalizer(IMAGE, ns, name, FINALIZER)
-            return
         spec = image.get("spec") or {}
         if spec.get("sourceType") != "export-from-volume":
             return  # only exports are simulated; other images keep the status their writer gives them
-        if _true(image, "Imported") or _true(image, "RetryLimitExceeded"):
+        if is_true(image, "Imported") or is_true(image, "RetryLimitExceeded"):
             return
         stamp = self.clock.stamp()
         pvc = self.store.peek(PVC, str(spec.get("pvcNamespace", "")), str(spec.get("pvcName", "")))
-        initialized = _true(image, "Initialized")
+        initialized = is_true(image, "Initialized")
         if pvc is None:
             since = self.clock.elapsed() - self.failed_at.get(meta["uid"], -RETRY_SECONDS)
             if since < RETRY_SECONDS:

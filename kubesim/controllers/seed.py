@@ -34,6 +34,17 @@ STORAGE_CLASSES: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("nfs", "nfs.csi.k8s.io", {"server": "nfs.example", "share": "/export"}),
     ("rook-ceph-block", "rook-ceph.rbd.csi.ceph.com", {"clusterID": "rook-ceph", "pool": "replicapool"}),
 )
+# The VolumeSnapshotClass of each seeded driver that has one (seed 003: Longhorn, LVM and Rook RBD can snapshot;
+# NFS cannot). KubeVirt's snapshot controller finds them by driver; Harvester is told their names in
+# csi-driver-config (Longhorn's in the setting's default, the others in its value).
+SNAPSHOT_CLASSES = {
+    "driver.longhorn.io": "longhorn-snapshot",
+    "lvm.driver.harvesterhci.io": "lvm-snapshot",
+    "rook-ceph.rbd.csi.ceph.com": "csi-rbdplugin-snapclass",
+}
+# Go field order of settings.BackupTarget, for a default that reads back byte for byte as Harvester's.
+BACKUP_TARGET_FIELDS = ("type", "endpoint", "accessKeyId", "secretAccessKey", "bucketName", "bucketRegion", "cert")
+BACKUP_TARGET_FLAGS = {"virtualHostedStyle": False, "refreshIntervalInSeconds": 0}
 
 
 def settings(harvester_version: str) -> dict[str, str]:
@@ -59,22 +70,15 @@ def settings(harvester_version: str) -> dict[str, str]:
     }
 
 
-# Go field order of settings.BackupTarget, for a default that reads back byte for byte as Harvester's.
-BACKUP_TARGET_FIELDS = ("type", "endpoint", "accessKeyId", "secretAccessKey", "bucketName", "bucketRegion", "cert")
-BACKUP_TARGET_FLAGS = {"virtualHostedStyle": False, "refreshIntervalInSeconds": 0}
-
-
 def setting_values() -> dict[str, str]:
     """What an administrator has set on the seeded cluster (Setting ``value``, over the ``default``): an NFS backup
     target, so backups work out of the box, and the snapshot classes of the third-party drivers seed 003 says can
     snapshot (LVM, Rook RBD; neither can back up, so no backup class). Harvester merges ``csi-driver-config``'s value
     into its default."""
     drivers = {
-        "lvm.driver.harvesterhci.io": {"volumeSnapshotClassName": "lvm-snapshot", "backupVolumeSnapshotClassName": ""},
-        "rook-ceph.rbd.csi.ceph.com": {
-            "volumeSnapshotClassName": "csi-rbdplugin-snapclass",
-            "backupVolumeSnapshotClassName": "",
-        },
+        driver: {"volumeSnapshotClassName": snapshot_class, "backupVolumeSnapshotClassName": ""}
+        for driver, snapshot_class in SNAPSHOT_CLASSES.items()
+        if driver != "driver.longhorn.io"
     }
     return {
         "backup-target": json.dumps({"type": "nfs", "endpoint": "nfs://backup.kubesim.example:/backups"}),

@@ -15,10 +15,21 @@ from ..clock import Clock
 from ..errors import ApiError
 from ..resources import by_kind
 from ..store import Event, Store
-from .conditions import condition
+from .conditions import condition, is_true
 from .loop import Key, WorkLoop
+from .seed import SNAPSHOT_CLASSES
 from .virt import claim_name
-from .volume_ops import LONGHORN, PVC, SNAPSHOT_SECONDS, VM, VMI, Obj, VolumeController, go_duration, invalid
+from .volume_ops import (
+    PVC,
+    SNAPSHOT_SECONDS,
+    VM,
+    VMI,
+    Obj,
+    VolumeController,
+    go_duration,
+    invalid,
+    template_spec,
+)
 
 SNAPSHOT = by_kind("VirtualMachineSnapshot")
 KUBEVIRT = by_kind("KubeVirt")
@@ -26,13 +37,6 @@ KUBEVIRT = by_kind("KubeVirt")
 HOOK = 'admission webhook "virtualmachinesnapshot-validator.snapshot.kubevirt.io" denied the request: '
 FINALIZER = "snapshot.kubevirt.io/vmsnapshot-protection"
 DEFAULT_FAILURE_DEADLINE = 300.0  # KubeVirt DefaultFailureDeadline, 5 minutes
-
-# VolumeSnapshotClasses the seeded drivers have (seed 003: Longhorn, LVM and Rook RBD can snapshot; NFS cannot).
-SNAPSHOT_CLASSES = {
-    LONGHORN: "longhorn-snapshot",
-    "lvm.driver.harvesterhci.io": "lvm-snapshot",
-    "rook-ceph.rbd.csi.ceph.com": "csi-rbdplugin-snapclass",
-}
 
 # snapshotIndicationMessages.
 INDICATIONS = {
@@ -98,16 +102,10 @@ class SnapshotController(VolumeController):
         )
 
     def reconcile(self, ns: str, name: str) -> None:
-        snap = self.store.peek(SNAPSHOT, ns, name)
+        snap = self.claim(SNAPSHOT, ns, name, FINALIZER)
         if snap is None:
             return
         meta = snap["metadata"]
-        if meta.get("deletionTimestamp"):
-            self.drop_finalizer(SNAPSHOT, ns, name, FINALIZER)
-            return
-        if FINALIZER not in (meta.get("finalizers") or []):
-            self.add_finalizer(SNAPSHOT, ns, name, FINALIZER)
-            return
         status = snap.get("status") or {}
         if status.get("phase") in ("Succeeded", "Failed"):
             return
@@ -168,7 +166,7 @@ class SnapshotController(VolumeController):
             status.pop("sourceIndications", None)
             return
         found = {"Online"}
-        if (condition(vmi, "Paused") or {}).get("status") == "True":
+        if is_true(vmi, "Paused"):
             found.add("Paused")
         elif condition(vmi, "AgentConnected") is not None:
             found.add("GuestAgent")
@@ -181,8 +179,7 @@ class SnapshotController(VolumeController):
         """Volumes whose driver has a VolumeSnapshotClass are in the snapshot; the others are left out."""
         included: list[str] = []
         excluded: list[str] = []
-        volumes = ((vm.get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes") or []
-        for volume in volumes:
+        for volume in template_spec(vm).get("volumes") or []:
             claim = claim_name(volume)
             if claim is None:
                 continue

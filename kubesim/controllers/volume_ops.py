@@ -1,10 +1,10 @@
 """What the backup, snapshot and image-export controllers share (``backup.py``, ``vmsnapshot.py``, ``image_export.py``).
 
 Each reproduces an upstream webhook and controller as a client observes them; here are the parts they have in
-common: a webhook refusal as the apiserver relays it, Harvester's condition bookkeeping, the finalizers upstream
-controllers add, and the transfer model. Nothing is copied: a volume's data is its PVC's size moved at a fixed rate
-on the cluster clock, reported in quarter steps so that a pass caused by the controller's own status write changes
-nothing (and the next timer makes the next step).
+common: a webhook refusal as the apiserver relays it, Harvester's condition bookkeeping, the finalizer each upstream
+controller holds on its objects, and the transfer model. Nothing is copied: a volume's data is its PVC's size moved
+at a fixed rate on the cluster clock, reported in quarter steps so that a pass caused by the controller's own status
+write changes nothing (and the next timer makes the next step).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ VMI = by_kind("VirtualMachineInstance")
 Obj = dict[str, Any]
 
 LONGHORN = "driver.longhorn.io"
+# Harvester's webhooks as the apiserver names them in a denial (backups and images share them).
+HARVESTER_HOOK = 'admission webhook "validator.harvesterhci.io" denied the request: '
+HARVESTER_MUTATOR_HOOK = 'admission webhook "mutator.harvesterhci.io" denied the request: '
 
 # A CSI snapshot is taken at once; a backup or an export copies the data. Cluster seconds.
 SNAPSHOT_SECONDS = 3.0
@@ -61,6 +64,11 @@ def go_duration(text: str) -> float | None:
         return None
     seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
     return -seconds if text.startswith("-") else seconds
+
+
+def template_spec(vm: Obj) -> Obj:
+    """The spec of a VirtualMachine's VMI template (volumes, domain devices)."""
+    return ((vm.get("spec") or {}).get("template") or {}).get("spec") or {}
 
 
 def size_of(pvc: Obj) -> int:
@@ -130,24 +138,29 @@ class VolumeController:
         self.due[key] = due
         self.loop.after(seconds, key)
 
-    def add_finalizer(self, res: Resource, ns: str, name: str, finalizer: str) -> None:
-        def add(obj: Obj) -> None:
-            obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or []), finalizer]
-
-        self.store.mutate(res, ns, name, add, touches=())
-
-    def drop_finalizer(self, res: Resource, ns: str, name: str, finalizer: str) -> None:
-        """The controller's clean-up on delete is instant here, so it only lets the object go."""
+    def claim(self, res: Resource, ns: str, name: str, finalizer: str) -> Obj | None:
+        """The object when its controller has work to do on it. None when it is gone, being deleted (its finalizer
+        is dropped: clean-up is instant here) or not yet claimed (the finalizer is added first, as upstream
+        controllers do; that write brings the next pass)."""
         obj = self.store.peek(res, ns, name)
-        if obj is None or finalizer not in (obj["metadata"].get("finalizers") or []):
-            return
-        self.started.pop(obj["metadata"]["uid"], None)
-        self.due.pop((res.key, ns, name), None)
+        if obj is None:
+            return None
+        meta = obj["metadata"]
+        held = finalizer in (meta.get("finalizers") or [])
+        if meta.get("deletionTimestamp"):
+            if held:
+                self.forget(meta["uid"])
+                self.due.pop((res.key, ns, name), None)
+                self.store.mutate(res, ns, name, lambda o: _without(o, finalizer), touches=())
+            return None
+        if not held:
+            self.store.mutate(res, ns, name, lambda o: _with(o, finalizer), touches=())
+            return None
+        return obj
 
-        def drop(o: Obj) -> None:
-            o["metadata"]["finalizers"] = [f for f in o["metadata"]["finalizers"] if f != finalizer]
-
-        self.store.mutate(res, ns, name, drop, touches=())
+    def forget(self, uid: str) -> None:
+        """Drop what is remembered about a deleted object."""
+        self.started.pop(uid, None)
 
     def provisioner(self, pvc: Obj) -> str:
         """Harvester ``GetProvisionedPVCProvisioner``: the provisioner annotations, else the StorageClass's."""
@@ -159,3 +172,11 @@ class VolumeController:
             return str(found)
         sc = self.store.peek(SC, "", (pvc.get("spec") or {}).get("storageClassName") or "")
         return str((sc or {}).get("provisioner", ""))
+
+
+def _with(obj: Obj, finalizer: str) -> None:
+    obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or []), finalizer]
+
+
+def _without(obj: Obj, finalizer: str) -> None:
+    obj["metadata"]["finalizers"] = [f for f in obj["metadata"]["finalizers"] if f != finalizer]

@@ -307,6 +307,17 @@ async def test_a_backup_needs_its_vm_and_a_valid_spec(
     created = await custom.create_namespaced_custom_object(*HV, ns, "virtualmachinebackups", body)
     assert created["spec"]["type"] == "backup"
 
+    # Backups and snapshots share the kind, so Harvester's mutator refuses a taken name with a 400, not a 409.
+    mutator = 'admission webhook "mutator.harvesterhci.io" denied the request: '
+    for kind, message in (
+        ("backup", 'backup "dflt-b" already exists'),
+        ("snapshot", 'name "dflt-b" is already used by a backup (backup and snapshot share names)'),
+    ):
+        code, body = await _refused(
+            custom.create_namespaced_custom_object(*HV, ns, "virtualmachinebackups", _backup("dflt-b", "dflt", kind))
+        )
+        assert (code, body["reason"], body["message"]) == (400, "BadRequest", mutator + message)
+
 
 async def test_a_vm_going_away_shows_as_status_error(ns: str, custom: client.CustomObjectsApi) -> None:
     vm = vm_body("leaving", "Halted")
@@ -331,6 +342,17 @@ async def test_a_vm_going_away_shows_as_status_error(ns: str, custom: client.Cus
     finally:
         release = [{"op": "remove", "path": "/metadata/finalizers"}]
         await custom.patch_namespaced_custom_object(*KV, ns, "virtualmachines", "leaving", release)
+
+    # A VM of that name again: the retried init records it, and its status replaces the error's wholesale.
+    await eventually(lambda: _gone(_getter(custom, KV, "virtualmachines", "leaving")))
+    again = await custom.create_namespaced_custom_object(*KV, ns, "virtualmachines", vm_body("leaving", "Halted"))
+
+    async def recorded() -> dict[str, Any] | None:
+        obj = await get()
+        return obj if (obj.get("status") or {}).get("sourceUID") == again["metadata"]["uid"] else None
+
+    status = (await eventually(recorded))["status"]
+    assert "error" not in status and "conditions" not in status and status["readyToUse"] is False
 
 
 async def test_a_vm_without_pvc_volumes_never_gets_a_ready_backup(ns: str, custom: client.CustomObjectsApi) -> None:

@@ -3,13 +3,15 @@
 Like a migration, each is one-shot: the first pass creates the object
 (translate_backup.py) and later passes never create it again. A snapshot
 taken again under the same name would hold the VM as it is now, not as it
-was, so an object deleted outside Harrow is not put back: the row becomes
-FAILED saying so (the drift that can be corrected without lying). The
-cluster's admission refusing the object (e.g. Harvester's webhook) fails the
-row with the cluster's words. Observing folds the object's status into the
-row (ready, progress, error, size) and finishes the create Operation when the
-object is ready or failed. Deleting deletes the object and purges the row
-once the cluster let it go; a backup is never deleted with its VM.
+was, so an object deleted outside Harrow is not put back, even when it went
+before Harrow saw it: the row becomes FAILED saying so (the drift that can be
+corrected without lying). For the same reason a namesake someone else made is
+never adopted (the row fails naming it). The cluster's admission refusing the
+object (e.g. Harvester's webhook) fails the row with the cluster's words.
+Observing folds the object's status into the row (ready, progress, error,
+size) and finishes the create Operation when the object is ready or failed.
+Deleting deletes the object and purges the row once the cluster let it go; a
+backup is never deleted with its VM.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from server.reconcile import translate_backup as tb
 from server.reconcile.connection import ClusterConnection, Watched
 from server.reconcile.metrics import Metrics
 from server.reconcile.translate import UID_LABEL
-from server.reconcile.worker import WAITING_SECONDS, KindWorker, Outcome, api_message, fail_operation
+from server.reconcile.worker import KindWorker, Outcome, api_message, fail_operation
 from server.services import backups as service
 from storage.db import Database
 from storage.models import OperationRow, VmBackupRow, VmImageRow
@@ -40,7 +42,6 @@ Row = TypeVar("Row", VmBackupRow, VmImageRow)
 Kind = tuple[str, str, str, str]
 # Status keys the API wrote when it accepted the request (the volumes as judged, the object chosen).
 ACCEPTED_KEYS = ("volumes", "volume", "cluster_object")
-FINAL = ("READY", "FAILED")
 
 
 def _watched(what: Kind) -> Watched:
@@ -66,10 +67,7 @@ class _CopyWorker(KindWorker[Row]):
     def seen(self, row: Row, obj: Obj) -> tb.Seen: ...
 
     def parent_of(self, row: Row) -> str:
-        return f"clusters/{row.cluster}/namespaces/{row.namespace}"
-
-    def next_look(self, row: Row, outcome: Outcome) -> float:
-        return self._settings.resync_seconds if row.state in FINAL else WAITING_SECONDS
+        return service.parent_of(row)
 
     @staticmethod
     def _object_name(row: Row) -> str:
@@ -95,17 +93,28 @@ class _CopyWorker(KindWorker[Row]):
         group, version, plural, kind = self.what(row)
         if not connection.serves(plural):
             return CopyOutcome(ended=f"the cluster does not serve {kind} ({plural}.{group}/{version})")
-        if self._cached(connection, row) is not None or row.observed_generation > 0 or row.state == "FAILED":
+        if row.state == "FAILED" or self._cached(connection, row) is not None:
             return CopyOutcome()
+        if row.applied_generation > 0 or row.observed_generation > 0:
+            # An earlier pass made it, yet the cache has none: either it has not reached the cache yet, or it
+            # was deleted before Harrow saw it. A live look tells which; it is never made again (module doc).
+            if await self._live(connection, row) is not None:
+                return CopyOutcome(waiting=True)
+            return CopyOutcome(ended=f"the {kind} was deleted outside Harrow")
         try:
             await client.CustomObjectsApi(connection.api).create_namespaced_custom_object(
                 group, version, row.namespace, plural, self.desired(row)
             )
         except ApiException as error:
-            if error.status in (400, 403, 422):
-                return CopyOutcome(ended=f"the cluster refused the {kind}: {api_message(error)}")
-            if error.status != 409:
+            if not _name_taken(error):
+                if error.status in (400, 403, 422):
+                    return CopyOutcome(ended=f"the cluster refused the {kind}: {api_message(error)}")
                 raise
+            # Ours, made by a pass that ended before recording it; or someone else's, which is never adopted:
+            # it was not taken when this was asked for, and deleting this backup must not delete it.
+            if await self._live(connection, row) is None:
+                name = self._object_name(row)
+                return CopyOutcome(ended=f"a {kind} named {name} already exists in {row.namespace}, not made by Harrow")
         return CopyOutcome(waiting=True)
 
     async def delete(self, connection: ClusterConnection, row: Row) -> Outcome:
@@ -194,12 +203,13 @@ class BackupWorker(_CopyWorker[VmBackupRow]):
         return "the backup was deleted before this finished"
 
     def what(self, row: VmBackupRow) -> Kind:
-        return tb.KINDS[str((row.status.get("cluster_object") or {}).get("kind", tb.HARVESTER_BACKUP[3]))]
+        # Chosen by the API from the cluster's flavour when it accepted the backup, and kept (ACCEPTED_KEYS).
+        return tb.KINDS[str(row.status["cluster_object"]["kind"])]
 
     def desired(self, row: VmBackupRow) -> Obj:
         kind = self.what(row)[3]
         return tb.translate_backup(
-            kind, self._object_name(row), row.namespace, str(row.uid), row.vm, str(row.spec.get("type", "SNAPSHOT"))
+            kind, self._object_name(row), row.namespace, str(row.uid), row.vm, str(row.spec["type"])
         )
 
     def seen(self, row: VmBackupRow, obj: Obj) -> tb.Seen:
@@ -238,3 +248,12 @@ class ImageWorker(_CopyWorker[VmImageRow]):
 
     def seen(self, row: VmImageRow, obj: Obj) -> tb.Seen:
         return tb.observe_image(obj)
+
+
+def _name_taken(error: ApiException) -> bool:
+    """The apiserver's 409, or Harvester's backup mutator, which runs first and answers a taken name (also one
+    taken by the other backup type: they share names) with 400 `… "x" already exists` / `… is already used`."""
+    if error.status == 409:
+        return True
+    message = api_message(error)
+    return error.status == 400 and ("already exists" in message or "is already used" in message)

@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2, json_format
+from google.protobuf.message import Message
 from harrow.v1 import backup_pb2 as pb
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,8 +50,6 @@ Obj = dict[str, Any]
 Row = TypeVar("Row", VmBackupRow, VmImageRow)
 BACKUP_KIND_NAME = "VirtualMachineBackup"
 IMAGE_KIND_NAME = "VirtualMachineImage"
-# The capability-table column each request needs (domain/storage_capabilities.ACTIONS).
-_ACTIONS = {"SNAPSHOT": "snapshot", "BACKUP": "backup"}
 
 
 # --- names and protos -----------------------------------------------------------------------------
@@ -92,27 +91,29 @@ def image_to_proto(row: VmImageRow) -> pb.VirtualMachineImage:
     return message
 
 
-def _parent_of(row: VmBackupRow | VmImageRow) -> str:
+def parent_of(row: VmBackupRow | VmImageRow) -> str:
     return f"clusters/{row.cluster}/namespaces/{row.namespace}"
 
 
-BACKUP_KIND = intent.Kind[VmBackupRow](name=BACKUP_KIND_NAME, to_proto=backup_to_proto, parent_of=_parent_of)
-IMAGE_KIND = intent.Kind[VmImageRow](name=IMAGE_KIND_NAME, to_proto=image_to_proto, parent_of=_parent_of)
+BACKUP_KIND = intent.Kind[VmBackupRow](name=BACKUP_KIND_NAME, to_proto=backup_to_proto, parent_of=parent_of)
+IMAGE_KIND = intent.Kind[VmImageRow](name=IMAGE_KIND_NAME, to_proto=image_to_proto, parent_of=parent_of)
 
 
 # --- judging a VM's volumes -----------------------------------------------------------------------
 
 
-def volume_attached(vm: VirtualMachineRow) -> bool:
-    """Whether the VM's volumes are in use, from what Harrow last observed of the VM.
+def _volume_attached(vm: VirtualMachineRow) -> bool:
+    """Whether the VM's volumes are in use, or about to be, from its intent and what Harrow last observed.
 
     KubeVirt shows a VM as Stopped only when it has no VirtualMachineInstance, i.e. no virt-launcher pod
     mounts its PVCs; in every other state (Provisioning with an importer writing the volume, Starting,
-    Running, Paused, Migrating, Stopping while the pod goes, the error states) a pod may hold them. The
-    run strategy in the spec is not the signal: it says what is wanted, and a Stop just accepted leaves
-    the volume attached until the pod is gone. A node in the status means an instance is placed.
+    Running, Paused, Migrating, Stopping while the pod goes, the error states) a pod may hold them, so a
+    Stop just accepted still counts as attached until the pod is gone. A node in the status means an
+    instance is placed. The other way round, a Stopped VM whose run strategy is ALWAYS (a Start just
+    accepted, before the cluster shows it) is about to mount them: an export accepted then would stay
+    Exporting once the pod starts.
     """
-    return vm.state != "STOPPED" or bool(vm.status.get("node"))
+    return vm.state != "STOPPED" or bool(vm.status.get("node")) or vm.spec.get("run_strategy") == "ALWAYS"
 
 
 def _claim(vm: VirtualMachineRow, disk: Mapping[str, Any]) -> str:
@@ -216,7 +217,9 @@ async def _cluster(session: AsyncSession, cluster: str) -> ClusterRow:
 
 
 async def _source_vm(session: AsyncSession, name: str) -> VirtualMachineRow:
-    vm = await resources.get_live(session, VirtualMachineRow, name)
+    """The VM to copy, locked: a concurrent update or Start (which lock it too) then cannot change its disks or
+    run strategy between the judgement of its volumes and the commit of the row recording them."""
+    vm = await resources.get_live(session, VirtualMachineRow, name, lock=True)
     if vm is None:
         raise NotFound(
             f"virtual machine {name} does not exist", reason="VIRTUAL_MACHINE_NOT_FOUND", metadata={"resource": name}
@@ -252,15 +255,36 @@ def _metadata_violations(message: Any, field: str) -> list[FieldViolation]:
     )
 
 
-def _new_row(model: type[Row], name: str, parent: NamespaceName, vm: VirtualMachineRow, at: datetime) -> Row:
+def _reference(what: tuple[str, str, str, str], namespace: str, object_id: str) -> Obj:
+    """The cluster object a request becomes, as status.cluster_object (proto JSON names)."""
+    group, version, _, kind = what
+    return {"api_version": f"{group}/{version}", "kind": kind, "namespace": namespace, "name": object_id}
+
+
+def _preview(message: Message, source: Any, spec: Obj, status: Obj) -> operations_pb2.Operation:
+    """validate_only's answer: the resource as a Create would write it, less what only the write makes (uid, etag,
+    times); `message` holds the name and first state, `source` is the request's resource (labels, annotations)."""
+    preview: Any = message
+    preview.labels.update(source.labels)
+    preview.annotations.update(source.annotations)
+    json_format.ParseDict(spec, preview.spec)
+    json_format.ParseDict(status, preview.status)
+    return intent.done_operation(message)
+
+
+def _new_row(
+    model: type[Row], name: str, parent: NamespaceName, vm: VirtualMachineRow, source: Any, spec: Obj, at: datetime
+) -> Row:
+    """A Create's row; the caller sets state and the status as judged. `source` is the request's resource."""
     return model(
         name=name,
         cluster=parent.cluster,
         namespace=parent.namespace,
         vm=vm.name.rsplit("/", 1)[1],
         vm_uid=vm.uid,
-        labels={},
-        annotations={},
+        spec=spec,
+        labels=dict(source.labels),
+        annotations=dict(source.annotations),
         **common.first_generation(uuid.uuid4(), at),
     )
 
@@ -272,17 +296,20 @@ class _Family(Generic[Row]):
     model: type[Row]
     kind: intent.Kind[Row]
     noun: str
+    reason: str  # the prefix of its NOT_FOUND / EXISTS error reasons
     parse: Callable[[str], tuple[NamespaceName, str]]
     filters: Mapping[str, FieldKind]
     columns: Mapping[str, Column]
 
     def not_found(self, name: str) -> NotFound:
-        reason = self.kind.name.upper().replace("VIRTUALMACHINE", "VIRTUAL_MACHINE_") + "_NOT_FOUND"
-        return NotFound(f"{self.noun} {name} does not exist", reason=reason, metadata={"resource": name})
+        return NotFound(
+            f"{self.noun} {name} does not exist", reason=f"{self.reason}_NOT_FOUND", metadata={"resource": name}
+        )
 
     def exists(self, name: str) -> AlreadyExists:
-        reason = self.kind.name.upper().replace("VIRTUALMACHINE", "VIRTUAL_MACHINE_") + "_EXISTS"
-        return AlreadyExists(f"{self.noun} {name} already exists", reason=reason, metadata={"resource": name})
+        return AlreadyExists(
+            f"{self.noun} {name} already exists", reason=f"{self.reason}_EXISTS", metadata={"resource": name}
+        )
 
 
 _COMMON_FILTERS = {
@@ -294,6 +321,7 @@ BACKUPS = _Family[VmBackupRow](
     VmBackupRow,
     BACKUP_KIND,
     "virtual machine backup",
+    "VIRTUAL_MACHINE_BACKUP",
     parse_backup_name,
     {
         **_COMMON_FILTERS,
@@ -314,6 +342,7 @@ IMAGES = _Family[VmImageRow](
     VmImageRow,
     IMAGE_KIND,
     "virtual machine image",
+    "VIRTUAL_MACHINE_IMAGE",
     parse_image_name,
     {
         **_COMMON_FILTERS,
@@ -368,30 +397,20 @@ class BackupService:
             if backup_type == "BACKUP":
                 _needs_harvester(cluster, "a backup (to Harvester's backup target)", "BACKUP_NEEDS_HARVESTER")
             profiles = await storage_checks.profiles_of(session, parent.cluster)
-            action = _ACTIONS[backup_type]
+            action = backup_type.lower()  # the capability table's column (domain/storage_capabilities.ACTIONS)
+            # Whether a volume is attached matters only to an export: a snapshot or backup is taken online.
             volumes = [_judge(vm, d, action, profiles, attached=False) for d in vm.spec.get("disks", [])]
             harvester = cluster.flavor == "HARVESTER"
             if harvester:
                 _only_claims_on_harvester(vm, volumes)
-            group, version, _, kind = backup_kind(harvester)
-            reference = {
-                "api_version": f"{group}/{version}",
-                "kind": kind,
-                "namespace": parent.namespace,
-                "name": request.virtual_machine_backup_id,
-            }
+            reference = _reference(backup_kind(harvester), parent.namespace, request.virtual_machine_backup_id)
+            status = {"volumes": volumes, "cluster_object": reference}
             spec = json_format.MessageToDict(backup.spec, preserving_proto_field_name=True)
             if request.validate_only:
-                preview = pb.VirtualMachineBackup(name=name, state=pb.VirtualMachineBackup.CREATING)
-                preview.labels.update(backup.labels)
-                preview.annotations.update(backup.annotations)
-                json_format.ParseDict(spec, preview.spec)
-                json_format.ParseDict({"volumes": volumes, "cluster_object": reference}, preview.status)
-                return intent.done_operation(preview)
-            row = _new_row(VmBackupRow, name, parent, vm, at)
-            row.spec, row.state = spec, "CREATING"
-            row.labels, row.annotations = dict(backup.labels), dict(backup.annotations)
-            row.status = {"volumes": volumes, "cluster_object": reference}
+                creating = pb.VirtualMachineBackup(name=name, state=pb.VirtualMachineBackup.CREATING)
+                return _preview(creating, backup, spec, status)
+            row = _new_row(VmBackupRow, name, parent, vm, backup, spec, at)
+            row.state, row.status = "CREATING", status
             return await _insert(session, BACKUPS, row, request.request_id, at)
 
         return await intent.idempotent(
@@ -442,26 +461,15 @@ class BackupService:
                 cluster, "exporting a volume to an image (a Harvester VirtualMachineImage)", "EXPORT_NEEDS_HARVESTER"
             )
             profiles = await storage_checks.profiles_of(session, parent.cluster)
-            volume = _judge(vm, disk, "export_to_image", profiles, attached=volume_attached(vm))
-            group, version, _, kind = HARVESTER_IMAGE
-            reference = {
-                "api_version": f"{group}/{version}",
-                "kind": kind,
-                "namespace": parent.namespace,
-                "name": request.virtual_machine_image_id,
-            }
+            volume = _judge(vm, disk, "export_to_image", profiles, attached=_volume_attached(vm))
+            reference = _reference(HARVESTER_IMAGE, parent.namespace, request.virtual_machine_image_id)
+            status = {"volume": volume, "cluster_object": reference}
             spec = json_format.MessageToDict(image.spec, preserving_proto_field_name=True)
             if request.validate_only:
-                preview = pb.VirtualMachineImage(name=name, state=pb.VirtualMachineImage.EXPORTING)
-                preview.labels.update(image.labels)
-                preview.annotations.update(image.annotations)
-                json_format.ParseDict(spec, preview.spec)
-                json_format.ParseDict({"volume": volume, "cluster_object": reference}, preview.status)
-                return intent.done_operation(preview)
-            row = _new_row(VmImageRow, name, parent, vm, at)
-            row.disk, row.spec, row.state = str(disk["name"]), spec, "EXPORTING"
-            row.labels, row.annotations = dict(image.labels), dict(image.annotations)
-            row.status = {"volume": volume, "cluster_object": reference}
+                exporting = pb.VirtualMachineImage(name=name, state=pb.VirtualMachineImage.EXPORTING)
+                return _preview(exporting, image, spec, status)
+            row = _new_row(VmImageRow, name, parent, vm, image, spec, at)
+            row.disk, row.state, row.status = str(disk["name"]), "EXPORTING", status
             return await _insert(session, IMAGES, row, request.request_id, at)
 
         return await intent.idempotent(

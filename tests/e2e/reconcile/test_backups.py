@@ -197,6 +197,19 @@ async def _harvester_scenario(api: GrpcApi, kube: client.ApiClient, namespace: s
             assert refused.metadata["driver"] == driver and f'StorageClass "{storage_class}"' in refused.message
     for kind, word in ((SNAPSHOT, "snapshot"), (BACKUP, "backup")):
         accepted[f"{word}-pvc"] = await _backup(api, namespace, f"{word}-pvc", "on-pvc", kind)
+    # A same-named VirtualMachineBackup someone else made: Harvester's webhook answers 400 "already exists"
+    # (not the apiserver's 409), and Harrow must neither take it as its own nor call it a refusal of the spec.
+    foreign = {
+        "apiVersion": "harvesterhci.io/v1beta1",
+        "kind": "VirtualMachineBackup",
+        "metadata": {"name": "theirs"},
+        "spec": {"source": {"apiGroup": "kubevirt.io", "kind": "VirtualMachine", "name": "on-pvc"}, "type": "snapshot"},
+    }
+    custom = client.CustomObjectsApi(kube)
+    await custom.create_namespaced_custom_object(*HARVESTER_GROUP, namespace, "virtualmachinebackups", foreign)
+    clash = await _op(api, await _backup(api, namespace, "theirs", "on-pvc", SNAPSHOT))
+    assert "not made by Harrow" in clash.error.message, clash.error
+    await custom.delete_namespaced_custom_object(*HARVESTER_GROUP, namespace, "virtualmachinebackups", "theirs")
 
     snapshot_unknown = await _refused(_backup(api, namespace, "unknown", "on-unknown", SNAPSHOT))
     export_unknown = await _refused(_export(api, namespace, "unknown", "on-unknown"))
@@ -227,6 +240,14 @@ async def _harvester_scenario(api: GrpcApi, kube: client.ApiClient, namespace: s
     assert exported.status.volume.driver == "lvm" and exported.status.volume.claim_name == "on-lvm-data"
     assert exported.status.cluster_object.kind == "VirtualMachineImage"
     assert "lvm-image" in await _objects(kube, namespace, HARVESTER_GROUP, "virtualmachineimages")
+    # A Start just accepted: the VM still shows Stopped, but its pod is about to mount the volume.
+    await api.call(
+        VMS,
+        "StartVirtualMachine",
+        vm_pb.StartVirtualMachineRequest(name=f"clusters/local/namespaces/{namespace}/virtualMachines/on-lvm"),
+    )
+    starting = await _refused(_export(api, namespace, "lvm-image-2", "on-lvm"))
+    assert starting.code == "FAILED_PRECONDITION" and starting.reason == "VOLUME_ATTACHED", starting
     longhorn = await _op(api, longhorn_image)
     assert not longhorn.HasField("error"), longhorn.error
 
@@ -390,3 +411,48 @@ async def test_on_plain_kubevirt_a_snapshot_is_a_virtual_machine_snapshot_and_a_
     lost = await eventually(failed)
     assert lost.status.error == "the VirtualMachineSnapshot was deleted outside Harrow"
     assert await _objects(kube, "default", snapshots, "virtualmachinesnapshots") == set()
+
+    # Deleted the moment it appears, often before Harrow has observed it (a race: several, to lose it often): not
+    # taken again either.
+    custom = client.CustomObjectsApi(kube)
+
+    async def delete_early(snapshot_id: str) -> pb.VirtualMachineBackup:
+        await _backup(api, "default", snapshot_id, "web", SNAPSHOT)
+
+        async def appeared() -> bool:
+            return snapshot_id in await _objects(kube, "default", snapshots, "virtualmachinesnapshots")
+
+        await eventually(appeared, every=0)
+        await custom.delete_namespaced_custom_object(*snapshots, "default", "virtualmachinesnapshots", snapshot_id)
+        name = f"clusters/local/namespaces/default/virtualMachineBackups/{snapshot_id}"
+
+        async def failed() -> pb.VirtualMachineBackup | None:
+            shown = await api.call(BACKUPS, "GetVirtualMachineBackup", pb.GetVirtualMachineBackupRequest(name=name))
+            return shown if shown.state == pb.VirtualMachineBackup.FAILED else None
+
+        ended: pb.VirtualMachineBackup = await eventually(failed)
+        return ended
+
+    for ended in await asyncio.gather(*(delete_early(f"early-{i}") for i in range(6))):
+        assert ended.status.error == "the VirtualMachineSnapshot was deleted outside Harrow", ended
+    assert await _objects(kube, "default", snapshots, "virtualmachinesnapshots") == set()
+
+    # A namesake made outside Harrow is not taken for this backup, and deleting the backup leaves it alone.
+    foreign = {
+        "apiVersion": "snapshot.kubevirt.io/v1beta1",
+        "kind": "VirtualMachineSnapshot",
+        "metadata": {"name": "theirs"},
+        "spec": {"source": {"apiGroup": "kubevirt.io", "kind": "VirtualMachine", "name": "web"}},
+    }
+    await custom.create_namespaced_custom_object(*snapshots, "default", "virtualmachinesnapshots", foreign)
+    clash = await _op(api, await _backup(api, "default", "theirs", "web", SNAPSHOT))
+    assert "a VirtualMachineSnapshot named theirs already exists in default, not made by Harrow" in clash.error.message
+    await _op(
+        api,
+        await api.call(
+            BACKUPS,
+            "DeleteVirtualMachineBackup",
+            pb.DeleteVirtualMachineBackupRequest(name="clusters/local/namespaces/default/virtualMachineBackups/theirs"),
+        ),
+    )
+    assert await _objects(kube, "default", snapshots, "virtualmachinesnapshots") == {"theirs"}

@@ -64,7 +64,18 @@ class Terraform:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await process.communicate()
+        try:
+            out, err = await process.communicate()
+        except BaseException:
+            # Cancelled (a test that failed while terraform ran in a task): terraform must not outlive the test.
+            # SIGTERM first, as Ctrl-C, so that terraform stops its provider too; SIGKILL if it does not stop.
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+            raise
         result = Result(process.returncode or 0, out.decode(), err.decode())
         expected = (expect,) if isinstance(expect, int) else expect
         assert result.code in expected, f"terraform {' '.join(args)} exited {result.code}:\n{result.out}{result.err}"

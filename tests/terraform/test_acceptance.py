@@ -17,7 +17,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -160,17 +160,25 @@ async def test_apply_update_drift_import_destroy(
     async def cluster_policy() -> dict[str, Any]:
         return dict(await custom.get_cluster_custom_object(*POLICY, f"db-{namespace}"))
 
+    running: list[asyncio.Task[Any]] = []  # terraform runs in tasks of their own
+
+    async def together(*steps: Coroutine[Any, Any, Any]) -> list[Any]:
+        """Steps side by side. One failing leaves the others running: the `finally` below stops them."""
+        tasks = [asyncio.create_task(step) for step in steps]
+        running.extend(tasks)
+        return await asyncio.gather(*tasks)
+
     try:
         # apply returns once the VM runs: its node and address are known to the outputs at once.
         terraform.write(CONFIG, namespace=namespace, **FIRST)
-        await asyncio.gather(terraform.apply(), example.apply())
+        await together(terraform.apply(), example.apply())
         created = (await terraform.outputs())["vm"]
         assert (created["id"], created["state"]) == (vm_name, "RUNNING")
         assert created["node"] and created["ips"]
         assert await root_class() == "harvester-longhorn"
         small = await cluster_memory()  # the guest memory Harrow sized from 1Gi (Harvester keeps some back)
         uids = {name: (await rest.get(name))[1]["uid"] for name in (pool_name, policy_name)}
-        empty, example_empty = await asyncio.gather(terraform.plan_is_empty(), example.plan_is_empty())
+        empty, example_empty = await together(terraform.plan_is_empty(), example.plan_is_empty())
         assert empty and example_empty
 
         # A saved plan goes stale when the VM changes through the API meanwhile: its etag no longer matches,
@@ -233,7 +241,7 @@ async def test_apply_update_drift_import_destroy(
             policy_back = (await cluster_policy())["spec"].get("completionTimeoutPerGiB") == 200
             return await cluster_memory() == large and pool_back and policy_back
 
-        await eventually(put_back, within=10)
+        await eventually(put_back, within=30)
         assert await terraform.plan_is_empty(), terraform.last_plan
 
         # A disk's volume is made once: a new storage class is refused, naming the field, and changes nothing.
@@ -258,6 +266,7 @@ async def test_apply_update_drift_import_destroy(
         await rest.delete(vm_name)
         refused_before = await rest.refused_creates()
         recreating = asyncio.create_task(terraform.apply())
+        running.append(recreating)
 
         async def create_refused() -> bool:
             return await rest.refused_creates() > refused_before
@@ -288,7 +297,7 @@ async def test_apply_update_drift_import_destroy(
             await terraform.run("import", "-input=false", address, name)
         assert await terraform.plan_is_empty(), terraform.last_plan
 
-        await asyncio.gather(terraform.run("destroy", "-auto-approve", "-input=false"), example.destroy())
+        await together(terraform.run("destroy", "-auto-approve", "-input=false"), example.destroy())
         for name in (vm_name, pool_name, policy_name, addresses["harrow_ip_allocation.lb"]):
             assert (await rest.get(name))[0] == 404, f"{name} is still in Harrow after destroy"
         _, config = await rest.get("clusters/local/migrationConfig")
@@ -297,15 +306,25 @@ async def test_apply_update_drift_import_destroy(
         await example.assert_gone()
 
         # Every change, the provider's and the test's own, carried a request id; the provider's are fresh UUIDs.
-        for target in (vm_name, pool_name, policy_name):
+        # The VM's stale and refused updates made none; the pool and the policy were updated by the stale plan and
+        # by the apply that undid the API's edits.
+        provider_verbs = {
+            vm_name: ["create", "create", "delete", "update"],
+            pool_name: ["create", "delete", "update", "update"],
+            policy_name: ["create", "delete", "update", "update"],
+        }
+        for target, verbs in provider_verbs.items():
             operations = await rest.operations(target)
             assert all(operation["metadata"].get("requestId") for operation in operations), operations
             by_provider = [op["metadata"] for op in operations if op["metadata"]["requestId"] not in rest.request_ids]
             request_ids = [uuid.UUID(metadata["requestId"]) for metadata in by_provider]
             assert len(set(request_ids)) == len(request_ids), by_provider
-            if target == vm_name:  # the stale and the refused updates made none
-                assert sorted(metadata["verb"] for metadata in by_provider) == ["create", "create", "delete", "update"]
+            assert sorted(metadata["verb"] for metadata in by_provider) == verbs, by_provider
+            assert len(operations) - len(by_provider) == (2 if target == vm_name else 1), operations  # the test's own
     finally:
+        for task in running:  # a failure above left it running: stop it (and its terraform) before tearing down
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         await example.destroy_if_left()
     print(f"acceptance cycle: {time.monotonic() - started:.1f}s")
 
@@ -324,7 +343,7 @@ async def assert_gone_from_cluster(
         )
         return data_volume and await gone(lambda: core.read_namespaced_persistent_volume_claim(f"{vm}-root", namespace))
 
-    await eventually(disk_gone, within=10)
+    await eventually(disk_gone, within=30)
 
 
 class Example:

@@ -7,6 +7,7 @@ sharing the simulated cluster never see each other's VMs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -16,10 +17,11 @@ from typing import Any
 import grpc
 import pytest
 import yaml
+from google.longrunning import operations_pb2
 from harrow.v1 import virtual_machine_pb2 as vm_pb
 from kubernetes_asyncio import client, config
 
-from kubesim import KubeSim, KubeSimConfig
+from kubesim import KubeSim, KubeSimConfig, NodeSpec
 from server.app import Endpoints, Harrow
 from server.config import AuthConfig, ListenConfig, ReconcileConfig, Settings, WatchConfig
 from tests.e2e.clients import GrpcApi
@@ -28,20 +30,47 @@ SCALE = 400.0
 _namespaces = itertools.count()
 
 
-@pytest.fixture(scope="session")
-async def sim() -> AsyncIterator[KubeSim]:
-    kubesim = KubeSim(KubeSimConfig(clock_scale=SCALE, bookmark_interval=40.0))
+@contextlib.asynccontextmanager
+async def running_sim(settings: KubeSimConfig) -> AsyncIterator[KubeSim]:
+    """A started kubesim, stopped on the way out."""
+    kubesim = KubeSim(settings)
     await kubesim.start()
-    yield kubesim
-    await kubesim.stop()
+    try:
+        yield kubesim
+    finally:
+        await kubesim.stop()
 
 
-@pytest.fixture(scope="session")
-async def kube(sim: KubeSim) -> AsyncIterator[client.ApiClient]:
+@contextlib.asynccontextmanager
+async def kube_client(sim: KubeSim) -> AsyncIterator[client.ApiClient]:
     """A kubectl-like client of our own, for out-of-band changes and for looking at the cluster."""
     configuration = client.Configuration()
     await config.load_kube_config_from_dict(sim.kubeconfig(), client_configuration=configuration)
     async with client.ApiClient(configuration) as api:
+        yield api
+
+
+def own_cluster(request: pytest.FixtureRequest, scale: float) -> KubeSimConfig:
+    """The settings of a test's own cluster, for modules whose tests change cluster-wide state. The test may ask
+    (indirect parameter of `sim`) for another flavour (a KubeSimConfig, run at `scale`) or another clock scale."""
+    wanted = getattr(request, "param", scale)
+    if isinstance(wanted, KubeSimConfig):
+        return replace(wanted, clock_scale=scale, bookmark_interval=40.0)
+    return KubeSimConfig(clock_scale=float(wanted), bookmark_interval=40.0)
+
+
+@pytest.fixture(scope="session")
+async def sim() -> AsyncIterator[KubeSim]:
+    # The session's tests leave their VMs running (each in its own namespace), some by the hundred: nodes big
+    # enough for all of them, so whether a VM can be placed never depends on which tests ran before it.
+    roomy = tuple(NodeSpec(cpu="512", memory="2Ti", pods=2000) for _ in range(3))
+    async with running_sim(KubeSimConfig(clock_scale=SCALE, bookmark_interval=40.0, nodes=roomy)) as kubesim:
+        yield kubesim
+
+
+@pytest.fixture(scope="session")
+async def kube(sim: KubeSim) -> AsyncIterator[client.ApiClient]:
+    async with kube_client(sim) as api:
         yield api
 
 
@@ -114,6 +143,26 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0, 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not true within {within}s; last value {value!r}")
         await asyncio.sleep(every)
+
+
+async def done(harrow: Instance, operation: operations_pb2.Operation, within: float = 20.0) -> Any:
+    """The Operation once it is done (with its response or error), polled through Harrow's API."""
+
+    async def check() -> operations_pb2.Operation | None:
+        current = await harrow.api.call(
+            "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)
+        )
+        return current if current.done else None
+
+    return await eventually(check, within)
+
+
+async def kubevirt_migrations(kube: client.ApiClient) -> dict[str, Any]:
+    """The KubeVirt CR's spec.configuration.migrations as a cluster admin reads it ({} where unset)."""
+    listing = await client.CustomObjectsApi(kube).list_cluster_custom_object("kubevirt.io", "v1", "kubevirts")
+    spec = listing["items"][0].get("spec") or {}
+    migrations: dict[str, Any] = (spec.get("configuration") or {}).get("migrations") or {}
+    return migrations
 
 
 def small_vm(run_strategy: int = vm_pb.VirtualMachineSpec.ALWAYS) -> vm_pb.VirtualMachine:

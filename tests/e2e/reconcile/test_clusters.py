@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 import yaml
@@ -67,13 +66,21 @@ async def test_a_cluster_upgraded_in_place_shows_its_new_versions_after_the_refr
         await custom.patch_namespaced_custom_object_status(*kubevirt, observed(before))
 
 
+# How long the reconciler waits for a cluster to answer: long enough that the other cluster gets READY first
+# even on a busy machine (it takes well under a second unloaded), short enough to wait out the attempt.
+CONNECT_SECONDS = 6.0
+
+
 async def test_a_cluster_that_never_answers_holds_up_no_other_cluster(start_harrow: Start, sim: KubeSim) -> None:
-    harrow = await start_harrow(connect_seconds=4.0)
+    harrow = await start_harrow(connect_seconds=CONNECT_SECONDS)
     # An API server that accepts connections and never says a word: a connection attempt to it can only time out.
     held: list[asyncio.StreamWriter] = []
+    hung_up: list[bool] = []  # the client closed its end: its attempt is over
 
-    async def accept(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         held.append(writer)
+        await reader.read()  # what it sends (a TLS client hello), until it hangs up
+        hung_up.append(True)
 
     silent_server = await asyncio.start_server(accept, "127.0.0.1", 0)
     port = silent_server.sockets[0].getsockname()[1]
@@ -113,14 +120,18 @@ async def test_a_cluster_that_never_answers_holds_up_no_other_cluster(start_harr
         await create("silent", yaml.safe_dump(silent))
         await eventually(accepted_a_connection)  # the reconciler is now waiting on it
         await create("edge", yaml.safe_dump(sim.kubeconfig()))
-        started = time.monotonic()
         await eventually(state_is("edge", cluster_pb2.Cluster.READY), within=20)
-        # The silent one is still being waited for; the other cluster did not wait behind it.
-        assert time.monotonic() - started < 3.5, time.monotonic() - started
-        assert held and not held[0].is_closing()
+        # The other cluster did not wait behind the silent one, which is still being waited for: its connection
+        # is open and its timeout not yet reported. (Judged by order, not by a wall-clock bound.)
+        assert not hung_up and not await reported_timed_out()
         # And the attempt is bounded: the silent one is reported, not left pending forever (the client has no
         # timeout of its own; before the bound the attempt, and the whole cluster loop with it, waited forever).
-        await eventually(reported_timed_out, within=15)
+        await eventually(reported_timed_out, within=CONNECT_SECONDS + 15)
+
+        async def given_up() -> bool:
+            return bool(hung_up)
+
+        await eventually(given_up, within=5)  # and the connection is closed, not left open
     finally:
         silent_server.close()
         for writer in held:

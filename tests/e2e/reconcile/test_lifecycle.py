@@ -15,7 +15,7 @@ from tests.e2e.reconcile.conftest import Instance, eventually, small_vm
 VMS = "VirtualMachineService"
 
 
-async def finished(harrow: Instance, operation: operations_pb2.Operation, within: float = 10.0) -> Any:
+async def finished(harrow: Instance, operation: operations_pb2.Operation, within: float = 30.0) -> Any:
     async def done() -> operations_pb2.Operation | None:
         current = await harrow.api.call(
             "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)

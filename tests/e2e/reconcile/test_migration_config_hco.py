@@ -16,23 +16,30 @@ Each test gets a cluster of its own: the migration configuration is cluster-wide
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import replace
 from typing import Any
 
 import grpc
 import pytest
 import yaml
-from google.longrunning import operations_pb2
 from harrow.v1 import migration_pb2 as mig_pb
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from kubesim import KubeSim, KubeSimConfig
 from server.app import Harrow
 from tests.e2e.clients import GrpcApi
-from tests.e2e.reconcile.conftest import Instance, Start, eventually, fast_settings
+from tests.e2e.reconcile.conftest import (
+    Instance,
+    Start,
+    done,
+    eventually,
+    fast_settings,
+    kube_client,
+    kubevirt_migrations,
+    own_cluster,
+    running_sim,
+)
 
 MIG = "MigrationService"
 CONFIG = "clusters/local/migrationConfig"
@@ -46,17 +53,13 @@ SCALE = 40.0
 @pytest.fixture
 async def sim(request: pytest.FixtureRequest) -> AsyncIterator[KubeSim]:
     """A cluster of its own, of the flavour the test asks for (indirect parameter)."""
-    kubesim = KubeSim(replace(request.param, clock_scale=SCALE, bookmark_interval=40.0))
-    await kubesim.start()
-    yield kubesim
-    await kubesim.stop()
+    async with running_sim(own_cluster(request, SCALE)) as kubesim:
+        yield kubesim
 
 
 @pytest.fixture
 async def kube(sim: KubeSim) -> AsyncIterator[client.ApiClient]:
-    configuration = client.Configuration()
-    await config.load_kube_config_from_dict(sim.kubeconfig(), client_configuration=configuration)
-    async with client.ApiClient(configuration) as api:
+    async with kube_client(sim) as api:
         yield api
 
 
@@ -88,15 +91,7 @@ async def configure(harrow: Instance, **values: Any) -> mig_pb.MigrationConfig:
     request = mig_pb.UpdateMigrationConfigRequest(
         migration_config=mig_pb.MigrationConfig(name=CONFIG, spec=mig_pb.MigrationSettings(**values))
     )
-    started = await harrow.api.call(MIG, "UpdateMigrationConfig", request)
-
-    async def finished() -> operations_pb2.Operation | None:
-        current = await harrow.api.call(
-            "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=started.name)
-        )
-        return current if current.done else None
-
-    operation = await eventually(finished, 20.0)
+    operation = await done(harrow, await harrow.api.call(MIG, "UpdateMigrationConfig", request))
     assert not operation.HasField("error"), operation.error
     return await shown(harrow)
 
@@ -108,22 +103,23 @@ async def shown(harrow: Instance) -> mig_pb.MigrationConfig:
     return config_now
 
 
-async def kubevirt_migrations(custom: client.CustomObjectsApi) -> dict[str, Any]:
-    listing = await custom.list_cluster_custom_object("kubevirt.io", "v1", "kubevirts")
-    block: dict[str, Any] = listing["items"][0]["spec"]["configuration"]["migrations"]
-    return block
+def drift_corrections(harrow: Instance) -> int:
+    """harrow_drift_corrections_total{kind="MigrationConfig"} as /metrics shows it (0 while absent)."""
+    reconciler = harrow.app.reconciler
+    assert reconciler is not None
+    prefix = 'harrow_drift_corrections_total{cluster="local",kind="MigrationConfig"} '
+    lines = [line for line in reconciler.metrics.render().splitlines() if line.startswith(prefix)]
+    return int(float(lines[0].removeprefix(prefix))) if lines else 0
 
 
 async def drift_counted(harrow: Instance) -> None:
-    reconciler = harrow.app.reconciler
-    assert reconciler is not None
-    line = 'harrow_drift_corrections_total{cluster="local",kind="MigrationConfig"} 1'
+    """Exactly one correction counted (with the worker's bookkeeping, a moment after the cluster shows the fix)."""
 
     async def counted() -> bool:
-        # Counted with the worker's bookkeeping, a moment after the cluster shows the fix.
-        return line in reconciler.metrics.render()
+        return drift_corrections(harrow) >= 1
 
-    await eventually(counted, 5.0)
+    await eventually(counted, 15.0)
+    assert drift_corrections(harrow) == 1
 
 
 @pytest.mark.parametrize("sim", [KubeSimConfig(harvester=False, hco=True)], indirect=True, ids=["hco"])
@@ -154,21 +150,20 @@ async def test_on_hco_the_config_goes_into_the_hyperconverged_cr_and_an_edit_the
     assert "HCO has no allowWorkloadDisruption: KubeVirt derives it from allowPostCopy" in applied.message
 
     # HCO carries it into the KubeVirt CR.
-    await eventually(lambda: _equals(kubevirt_migrations(custom), live), 5.0)
+    await eventually(lambda: _equals(kubevirt_migrations(kube), live), 15.0)
 
     # An out-of-band edit of the HyperConverged CR: really there (and copied by HCO), then put back by Harrow.
+    assert drift_corrections(harrow) == 0  # what follows is counted for the edit, not for configuring
     edit = {"spec": {"liveMigrationConfig": {"parallelMigrationsPerCluster": 8}}}
     edited = await custom.patch_namespaced_custom_object(*HCO, *HCO_WHERE, edit, _content_type=MERGE)
     assert edited["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] == 8
-    started = time.monotonic()
 
     async def put_back() -> bool:
         again = await custom.get_namespaced_custom_object(*HCO, *HCO_WHERE)
         return bool(again["spec"]["liveMigrationConfig"] == live)
 
     await eventually(put_back, 10.0)
-    assert time.monotonic() - started < 10.0
-    await eventually(lambda: _equals(kubevirt_migrations(custom), live), 5.0)
+    await eventually(lambda: _equals(kubevirt_migrations(kube), live), 15.0)
     await drift_counted(harrow)
 
     # Every write Harrow made went to the HyperConverged CR; the KubeVirt CR was only ever read.
@@ -203,25 +198,25 @@ async def test_an_old_kubevirt_gets_its_own_defaults_and_an_edit_of_its_kubevirt
     assert sources["parallel_migrations_per_cluster"] == mig_pb.SettingProvenance.CLUSTER_CONFIG
     assert sources["completion_timeout_per_gib"] == mig_pb.SettingProvenance.VERSION_DEFAULT
     # Unset, so removed from the CR: KubeVirt v1.3.1 then applies its own 800.
-    block = await kubevirt_migrations(custom)
+    block = await kubevirt_migrations(kube)
     assert block["parallelMigrationsPerCluster"] == 3 and "completionTimeoutPerGiB" not in block
 
     listing = await custom.list_cluster_custom_object("kubevirt.io", "v1", "kubevirts")
     where = listing["items"][0]["metadata"]
+    # What follows is counted and reported for the edit, not for configuring.
+    assert drift_corrections(harrow) == 0 and await _condition(harrow, "DriftCorrected") is None
     edit = {"spec": {"configuration": {"migrations": {"parallelMigrationsPerCluster": 7}}}}
     edited = await custom.patch_namespaced_custom_object(
         "kubevirt.io", "v1", where["namespace"], "kubevirts", where["name"], edit, _content_type=MERGE
     )
     assert edited["spec"]["configuration"]["migrations"]["parallelMigrationsPerCluster"] == 7
-    started = time.monotonic()
 
     async def put_back() -> bool:
-        return (await kubevirt_migrations(custom)).get("parallelMigrationsPerCluster") == 3
+        return (await kubevirt_migrations(kube)).get("parallelMigrationsPerCluster") == 3
 
     await eventually(put_back, 10.0)
-    assert time.monotonic() - started < 10.0
     await drift_counted(harrow)
-    drifted = await eventually(lambda: _condition(harrow, "DriftCorrected"), 5.0)
+    drifted = await eventually(lambda: _condition(harrow, "DriftCorrected"), 15.0)
     assert "spec.configuration.migrations.parallelMigrationsPerCluster" in drifted.message
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,12 +17,20 @@ from google.longrunning import operations_pb2
 from google.rpc import code_pb2
 from harrow.v1 import migration_pb2 as mig_pb
 from harrow.v1 import virtual_machine_pb2 as vm_pb
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 
 from kubesim import KubeSim, KubeSimConfig
 from kubesim.resources import by_kind
 from kubesim.store import Event
-from tests.e2e.reconcile.conftest import Instance, eventually, small_vm
+from tests.e2e.reconcile.conftest import (
+    Instance,
+    done,
+    eventually,
+    kube_client,
+    own_cluster,
+    running_sim,
+    small_vm,
+)
 
 MIG = "MigrationService"
 VMS = "VirtualMachineService"
@@ -34,33 +41,14 @@ VMIM = by_kind("VirtualMachineInstanceMigration")
 @pytest.fixture
 async def sim(request: pytest.FixtureRequest) -> AsyncIterator[KubeSim]:
     """A cluster of its own; a test may ask for a faster clock or another flavour (indirect parameter)."""
-    wanted = getattr(request, "param", SCALE)
-    if isinstance(wanted, KubeSimConfig):
-        settings = replace(wanted, clock_scale=SCALE, bookmark_interval=40.0)
-    else:
-        settings = KubeSimConfig(clock_scale=float(wanted), bookmark_interval=40.0)
-    kubesim = KubeSim(settings)
-    await kubesim.start()
-    yield kubesim
-    await kubesim.stop()
+    async with running_sim(own_cluster(request, SCALE)) as kubesim:
+        yield kubesim
 
 
 @pytest.fixture
 async def kube(sim: KubeSim) -> AsyncIterator[client.ApiClient]:
-    configuration = client.Configuration()
-    await config.load_kube_config_from_dict(sim.kubeconfig(), client_configuration=configuration)
-    async with client.ApiClient(configuration) as api:
+    async with kube_client(sim) as api:
         yield api
-
-
-async def done(harrow: Instance, operation: operations_pb2.Operation, within: float = 20.0) -> Any:
-    async def check() -> operations_pb2.Operation | None:
-        current = await harrow.api.call(
-            "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)
-        )
-        return current if current.done else None
-
-    return await eventually(check, within)
 
 
 def unpack(operation: operations_pb2.Operation, message: Any) -> Any:
@@ -176,7 +164,7 @@ async def test_policy_and_config_reach_the_cluster_and_drift_is_put_back(
         block = listing["items"][0]["spec"]["configuration"]["migrations"]
         return bool(block["parallelMigrationsPerCluster"] == 3 and block["completionTimeoutPerGiB"] == 60)
 
-    await eventually(kubevirt_took_it, 5.0)
+    await eventually(kubevirt_took_it, 15.0)
     config_now = await harrow.api.call(
         MIG, "GetMigrationConfig", mig_pb.GetMigrationConfigRequest(name="clusters/local/migrationConfig")
     )
@@ -239,7 +227,7 @@ async def test_dirty_guest_fails_pre_copy_then_a_post_copy_policy_for_its_namesp
     async def governs_the_vm() -> bool:
         return await governed(harrow, "post-copy") == [vm]
 
-    await eventually(governs_the_vm, 5.0)
+    await eventually(governs_the_vm, 15.0)
     answer = await resolved_policy(harrow, vm)
     assert answer.policy == "clusters/local/migrationPolicies/post-copy", answer.reason
     assert answer.namespace_labels == {"env": "prod", "kubernetes.io/metadata.name": namespace}
@@ -259,7 +247,7 @@ async def test_dirty_guest_fails_pre_copy_then_a_post_copy_policy_for_its_namesp
         after = await harrow.api.call(VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=vm))
         return bool(after.status.node == moved.status.target_node)
 
-    await eventually(on_target, within=5)
+    await eventually(on_target, within=15)
 
     # Relabelled in the cluster (kubectl label ns): Harrow's answers follow, and so does KubeVirt's choice.
     await label_namespace(kube, namespace, env="dev")
@@ -267,7 +255,7 @@ async def test_dirty_guest_fails_pre_copy_then_a_post_copy_policy_for_its_namesp
     async def governs_nothing() -> bool:
         return await governed(harrow, "post-copy") == []
 
-    await eventually(governs_nothing, 5.0)
+    await eventually(governs_nothing, 15.0)
     answer = await resolved_policy(harrow, vm)
     assert answer.policy == "" and answer.namespace_labels["env"] == "dev"
     again = await done(harrow, await migrate(harrow, vm, migration_id="third"))
@@ -317,8 +305,9 @@ async def test_twelve_at_once_respect_the_parallel_limits_and_all_succeed(
     vms = crowded + await running_vms(harrow, namespace, 4, prefix="spread")
     placed = await nodes_of(harrow, vms)
     assert sorted(placed.values()) == ["node-0"] * 8 + ["node-1"] * 2 + ["node-2"] * 2, placed
-    # About 10 cluster seconds of transfer each, so the waiting ones wait long enough to be seen waiting.
-    await configure(harrow, bandwidth_per_migration="100Mi")
+    # About 20 cluster seconds (half a second) of transfer each, so the waiting ones wait long enough to be seen
+    # waiting, even by a poll slowed down by a busy machine.
+    await configure(harrow, bandwidth_per_migration="50Mi")
     active: dict[str, str] = {}
     peaks = {"cluster": 0, "node": 0}
 
@@ -423,7 +412,7 @@ async def test_evacuate_moves_what_can_move_and_ends_when_nothing_can(
                 return False
         return True
 
-    await eventually(moved_off, 5.0)
+    await eventually(moved_off, 15.0)
 
     # No other node can take anything: every migration fails once, is reported, and the operation ends.
     target = (await harrow.api.call(VMS, "GetVirtualMachine", vm_pb.GetVirtualMachineRequest(name=vms[0]))).status.node

@@ -61,12 +61,21 @@ class Up:
     drain: asyncio.Task[None] | None = None
 
     async def stop(self) -> tuple[str, str]:
-        """SIGTERM (Ctrl-C's effect); all it printed on stdout and logged on stderr."""
+        """SIGTERM (Ctrl-C's effect); all it printed on stdout and logged on stderr.
+
+        A server that does not stop within 30 s is killed (the test then fails on its exit code), so that a
+        hung shutdown fails the test instead of outliving the session. Its embedded PostgreSQL, which it
+        would have stopped, is left to the `data_dir` fixture."""
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
         assert self.process.stdout is not None
-        rest = await asyncio.wait_for(self.process.stdout.read(), 30)
-        await asyncio.wait_for(self.process.wait(), 30)
+        try:
+            rest = await asyncio.wait_for(self.process.stdout.read(), 30)
+            await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            rest = b"\n(killed: still running 30 s after SIGTERM)\n"
         if self.drain is not None:
             await self.drain
         return "".join(self.stdout) + rest.decode(), b"".join(self.stderr).decode(errors="replace")
@@ -96,10 +105,11 @@ async def start_up(data_dir: Path) -> Up:
             line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
             assert line, f"harrow-server up exited before serving: {b''.join(up.stderr)[-2000:]!r}"
             up.stdout.append(line)
+        up.rest = next((line.split()[1] for line in up.stdout if line.split()[:1] == ["REST"]), "")
+        assert up.rest, f"harrow-server up printed no REST address: {up.stdout}"
     except BaseException:
         await up.stop()  # its embedded PostgreSQL with it
         raise
-    up.rest = next(line.split()[1] for line in up.stdout if line.split()[:1] == ["REST"])
     return up
 
 
@@ -189,6 +199,7 @@ async def test_up_prints_the_admin_token_once_and_keeps_its_key_across_a_restart
 
     (first_stdout, first_log), (second_stdout, second_log) = outputs
     assert first_stdout.count(token) == 1 and token not in first_log + second_stdout + second_log
+    assert TOKEN.findall(second_stdout) == []  # no new admin token either, up to its shutdown
     for secret in (key_text.strip(), EDGE_TOKEN):
         assert secret not in first_stdout + first_log + second_stdout + second_log
     # The one line meant to carry the token is the only place it may be; everything else goes to the watch.

@@ -48,8 +48,9 @@ def test_the_key_comes_from_harrow_secret_key_or_the_file_it_names(monkeypatch, 
     file = tmp_path / "key"
     file.write_text(base64.b64encode(key).decode())
     monkeypatch.setenv("HARROW_SECRET_KEY_FILE", str(file))
-    monkeypatch.setenv("HARROW_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
-    assert key_from_environment() != key  # the variable wins over the file
+    other = os.urandom(32)
+    monkeypatch.setenv("HARROW_SECRET_KEY", base64.b64encode(other).decode())
+    assert key_from_environment() == other  # the variable wins over the file
     monkeypatch.delenv("HARROW_SECRET_KEY")
     assert key_from_environment() == key
     monkeypatch.delenv("HARROW_SECRET_KEY_FILE")

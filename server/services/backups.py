@@ -194,6 +194,28 @@ def _only_claims_on_harvester(vm: VirtualMachineRow, volumes: list[Obj]) -> None
         )
 
 
+async def check_no_export_under_way(session: AsyncSession, vm: VirtualMachineRow) -> None:
+    """Refuse to start a VM while one of its disks is exported through CDI (the counterpart of VOLUME_ATTACHED).
+
+    The VM's pod would mount the volume under the export, and CDI would leave the image Exporting forever
+    (seed 003, Limitations); a Longhorn v1 backing-image export reads a live volume, so it does not block.
+    """
+    exporting = await session.scalars(
+        select(VmImageRow).where(
+            VmImageRow.vm_uid == vm.uid, VmImageRow.state == "EXPORTING", VmImageRow.delete_time.is_(None)
+        )
+    )
+    for image in exporting:
+        if (image.status.get("volume") or {}).get("driver") == storage_capabilities.LONGHORN_V1:
+            continue
+        raise FailedPrecondition(
+            f'virtual machine {vm.name}: disk "{image.disk}" is being exported to {image.name}; starting the VM '
+            "would attach the volume under the export (CDI would leave it Exporting); wait for the image or delete it",
+            reason="EXPORT_IN_PROGRESS",
+            metadata={"resource": vm.name, "image": image.name, "disk": image.disk},
+        )
+
+
 def _disk_of(vm: VirtualMachineRow, disk: str, field: str) -> Mapping[str, Any]:
     disks: list[Obj] = vm.spec.get("disks", [])
     found = next((d for d in disks if d.get("name") == disk), None)

@@ -31,7 +31,7 @@ from server.domain.errors import AlreadyExists, FailedPrecondition, FieldViolati
 from server.domain.filter_match import evaluate
 from server.domain.filtering import Expr, FieldKind, check_fields, parse_filter
 from server.domain.names import NamespaceName, VirtualMachineName, check_id, parse_namespace_name, parse_vm_name
-from server.services import common, intent, ip_pools, proto_json, storage_checks
+from server.services import backups, common, intent, ip_pools, proto_json, storage_checks
 from server.services.vm_validation import disk_change_violations, vm_violations
 from storage.changefeed import Bookmark, Change, ChangeFeed
 from storage.db import Database
@@ -249,6 +249,8 @@ class VirtualMachineService:
                 request.virtual_machine, merged, replace_message_field=True, replace_repeated_field=True
             )
             _check(merged, before)
+            if before.run_strategy == vm_pb.VirtualMachineSpec.HALTED != merged.spec.run_strategy:
+                await backups.check_no_export_under_way(session, row)  # a start by another name
             verdict = await storage_checks.check_vm(session, name.cluster, merged)
             pools = await _pools_of(session, name, merged, "virtual_machine")
             if request.validate_only:
@@ -304,6 +306,8 @@ class VirtualMachineService:
             run_strategy = row.spec.get("run_strategy", "HALTED")
             vm_state.check_action(action, row.state, run_strategy)
             next_run_strategy = vm_state.run_strategy_after(action, run_strategy)
+            if action == "START":
+                await backups.check_no_export_under_way(session, row)
             if next_run_strategy != run_strategy:
                 row.spec = {**row.spec, "run_strategy": next_run_strategy}
             await VM_KIND.bump(session, row, "MODIFIED", at)

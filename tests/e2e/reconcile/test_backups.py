@@ -15,6 +15,7 @@ import grpc
 import pytest
 import yaml
 from google.longrunning import operations_pb2
+from google.protobuf import field_mask_pb2
 from harrow.v1 import backup_pb2 as pb
 from harrow.v1 import cluster_pb2
 from harrow.v1 import storage_pb2 as st_pb
@@ -231,7 +232,16 @@ async def _harvester_scenario(api: GrpcApi, kube: client.ApiClient, namespace: s
         vm_pb.StopVirtualMachineRequest(name=f"clusters/local/namespaces/{namespace}/virtualMachines/on-lvm"),
     )
     await _op(api, stop)
-    image = await _op(api, await _export(api, namespace, "lvm-image", "on-lvm"))
+    exporting = await _export(api, namespace, "lvm-image", "on-lvm")
+    # While CDI exports the volume the VM may not start: its pod would attach the volume under the export.
+    lvm_vm = f"clusters/local/namespaces/{namespace}/virtualMachines/on-lvm"
+    busy = await _refused(api.call(VMS, "StartVirtualMachine", vm_pb.StartVirtualMachineRequest(name=lvm_vm)))
+    assert (busy.code, busy.reason, busy.metadata["disk"]) == ("FAILED_PRECONDITION", "EXPORT_IN_PROGRESS", "data")
+    run = vm_pb.VirtualMachine(name=lvm_vm, spec=vm_pb.VirtualMachineSpec(run_strategy=ALWAYS))
+    mask = field_mask_pb2.FieldMask(paths=["spec.run_strategy"])
+    update = vm_pb.UpdateVirtualMachineRequest(virtual_machine=run, update_mask=mask)
+    assert (await _refused(api.call(VMS, "UpdateVirtualMachine", update))).reason == "EXPORT_IN_PROGRESS"
+    image = await _op(api, exporting)
     assert not image.HasField("error"), image.error
     exported = pb.VirtualMachineImage()
     image.response.Unpack(exported)

@@ -17,7 +17,6 @@ backup is never deleted with its VM.
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -46,12 +45,6 @@ ACCEPTED_KEYS = ("volumes", "volume", "cluster_object")
 
 def _watched(what: Kind) -> Watched:
     return Watched(what[0], what[1], what[2], optional=True)
-
-
-@dataclass
-class CopyOutcome(Outcome):
-    # Set when the object can never be made: why (admission refusal, the kind is not served).
-    ended: str = ""
 
 
 class _CopyWorker(KindWorker[Row]):
@@ -92,15 +85,15 @@ class _CopyWorker(KindWorker[Row]):
     async def apply(self, connection: ClusterConnection, row: Row, operations: list[OperationRow]) -> Outcome:
         group, version, plural, kind = self.what(row)
         if not connection.serves(plural):
-            return CopyOutcome(ended=f"the cluster does not serve {kind} ({plural}.{group}/{version})")
+            return Outcome(ended=f"the cluster does not serve {kind} ({plural}.{group}/{version})")
         if row.state == "FAILED" or self._cached(connection, row) is not None:
-            return CopyOutcome()
+            return Outcome()
         if row.applied_generation > 0 or row.observed_generation > 0:
             # An earlier pass made it, yet the cache has none: either it has not reached the cache yet, or it
             # was deleted before Harrow saw it. A live look tells which; it is never made again (module doc).
             if await self._live(connection, row) is not None:
-                return CopyOutcome(waiting=True)
-            return CopyOutcome(ended=f"the {kind} was deleted outside Harrow")
+                return Outcome(waiting=True)
+            return Outcome(ended=f"the {kind} was deleted outside Harrow")
         try:
             await client.CustomObjectsApi(connection.api).create_namespaced_custom_object(
                 group, version, row.namespace, plural, self.desired(row)
@@ -108,14 +101,14 @@ class _CopyWorker(KindWorker[Row]):
         except ApiException as error:
             if not _name_taken(error):
                 if error.status in (400, 403, 422):
-                    return CopyOutcome(ended=f"the cluster refused the {kind}: {api_message(error)}")
+                    return Outcome(ended=f"the cluster refused the {kind}: {api_message(error)}")
                 raise
             # Ours, made by a pass that ended before recording it; or someone else's, which is never adopted:
             # it was not taken when this was asked for, and deleting this backup must not delete it.
             if await self._live(connection, row) is None:
                 name = self._object_name(row)
-                return CopyOutcome(ended=f"a {kind} named {name} already exists in {row.namespace}, not made by Harrow")
-        return CopyOutcome(waiting=True)
+                return Outcome(ended=f"a {kind} named {name} already exists in {row.namespace}, not made by Harrow")
+        return Outcome(waiting=True)
 
     async def delete(self, connection: ClusterConnection, row: Row) -> Outcome:
         group, version, plural, _ = self.what(row)
@@ -135,7 +128,7 @@ class _CopyWorker(KindWorker[Row]):
         return Outcome(waiting=True)
 
     async def applied(self, session: AsyncSession, row: Row, outcome: Outcome, at: datetime) -> bool:
-        if not isinstance(outcome, CopyOutcome) or not outcome.ended or row.state == "FAILED":
+        if not outcome.ended or row.state == "FAILED":
             return False
         row.state = "FAILED"
         row.status = {**_accepted(row.status), "error": outcome.ended}

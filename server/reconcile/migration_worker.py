@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,12 +53,6 @@ def vmim_name(row: MigrationRow) -> str:
     return f"{row.vm}-{row.name.rsplit('/', 1)[1]}"
 
 
-@dataclass
-class MigrationOutcome(Outcome):
-    # Set when the migration ended without the cluster saying so: why (admission refusal, VMIM gone).
-    ended: str = ""
-
-
 class MigrationWorker(KindWorker[MigrationRow]):
     kind = MIGRATION_KIND.name
     watched = (Watched(GROUP, VERSION, PLURAL),)
@@ -88,33 +81,33 @@ class MigrationWorker(KindWorker[MigrationRow]):
     async def apply(self, connection: ClusterConnection, row: MigrationRow, operations: list[OperationRow]) -> Outcome:
         await self._refresh_limits(connection)
         if row.state in migration_status.FINAL:
-            return MigrationOutcome()
+            return Outcome()
         custom = client.CustomObjectsApi(connection.api)
         name = vmim_name(row)
         actual = connection.get(PLURAL, row.namespace, name) or await self._read(custom, row)
         if row.spec.get("cancel_requested"):
             if actual is None:
-                return MigrationOutcome(ended="aborted by CancelMigration")
+                return Outcome(ended="aborted by CancelMigration")
             if not (actual.get("metadata") or {}).get("deletionTimestamp"):
                 try:
                     await custom.delete_namespaced_custom_object(GROUP, VERSION, row.namespace, PLURAL, name)
                 except ApiException as error:
                     if error.status != 404:
                         raise
-            return MigrationOutcome(waiting=True)
+            return Outcome(waiting=True)
         if actual is not None:
-            return MigrationOutcome(waiting=True)
+            return Outcome(waiting=True)
         if row.applied_generation > 0:
-            return MigrationOutcome(ended="the VirtualMachineInstanceMigration was deleted outside Harrow")
+            return Outcome(ended="the VirtualMachineInstanceMigration was deleted outside Harrow")
         body = translate_migration(row.namespace, row.vm, row.name.rsplit("/", 1)[1], str(row.uid), row.spec)
         try:
             await custom.create_namespaced_custom_object(GROUP, VERSION, row.namespace, PLURAL, body)
         except ApiException as error:
             if error.status in (400, 403, 422):
-                return MigrationOutcome(ended=f"the cluster refused the migration: {api_message(error)}")
+                return Outcome(ended=f"the cluster refused the migration: {api_message(error)}")
             if error.status != 409:
                 raise
-        return MigrationOutcome(waiting=True)
+        return Outcome(waiting=True)
 
     @staticmethod
     async def _read(custom: client.CustomObjectsApi, row: MigrationRow) -> Obj | None:
@@ -161,7 +154,7 @@ class MigrationWorker(KindWorker[MigrationRow]):
         return Outcome(waiting=True)
 
     async def applied(self, session: AsyncSession, row: MigrationRow, outcome: Outcome, at: datetime) -> bool:
-        if not isinstance(outcome, MigrationOutcome) or not outcome.ended or row.state in migration_status.FINAL:
+        if not outcome.ended or row.state in migration_status.FINAL:
             return False
         row.state = "FAILED"
         row.status = {**row.status, "failure_reason": outcome.ended, "end_time": _rfc3339(at)}

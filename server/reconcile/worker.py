@@ -66,6 +66,9 @@ class Outcome:
     requested: dict[uuid.UUID, Obj] = field(default_factory=dict)
     # Set with `purge`: why the row's pending Operations fail with FAILED_PRECONDITION (a refused adoption).
     refused: str = ""
+    # Set when the cluster object can never come to be, or ended without the cluster saying so: why (an
+    # admission refusal, the object deleted outside Harrow). Kinds whose rows can end (migrations, backups) read it.
+    ended: str = ""
 
 
 class KindWorker(ABC, Generic[Row]):

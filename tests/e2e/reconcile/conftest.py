@@ -145,16 +145,20 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0, 
         await asyncio.sleep(every)
 
 
-async def done(harrow: Instance, operation: operations_pb2.Operation, within: float = 20.0) -> Any:
+async def operation_done(api: GrpcApi, operation: operations_pb2.Operation, within: float = 20.0) -> Any:
     """The Operation once it is done (with its response or error), polled through Harrow's API."""
 
     async def check() -> operations_pb2.Operation | None:
-        current = await harrow.api.call(
+        current = await api.call(
             "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)
         )
         return current if current.done else None
 
     return await eventually(check, within)
+
+
+async def done(harrow: Instance, operation: operations_pb2.Operation, within: float = 20.0) -> Any:
+    return await operation_done(harrow.api, operation, within)
 
 
 async def kubevirt_migrations(kube: client.ApiClient) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from kubernetes_asyncio import client, config
 from kubesim import KubeSim, KubeSimConfig
 from server.app import Harrow
 from tests.e2e.clients import ApiError, GrpcApi
-from tests.e2e.reconcile.conftest import Instance, eventually, fast_settings
+from tests.e2e.reconcile.conftest import Instance, eventually, fast_settings, operation_done
 
 BACKUPS = "BackupService"
 VMS = "VirtualMachineService"
@@ -43,14 +43,8 @@ CLASSES = {
 
 
 async def _op(api: GrpcApi, operation: operations_pb2.Operation, within: float = 15.0) -> operations_pb2.Operation:
-    async def check() -> operations_pb2.Operation | None:
-        current = await api.call(
-            "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)
-        )
-        return current if current.done else None
-
-    done: operations_pb2.Operation = await eventually(check, within)
-    return done
+    finished: operations_pb2.Operation = await operation_done(api, operation, within)
+    return finished
 
 
 async def _ready(api: GrpcApi, namespace: str, classes: list[str]) -> None:

@@ -10,19 +10,13 @@ from harrow.v1 import virtual_machine_pb2 as vm_pb
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.e2e.reconcile.conftest import Instance, eventually, small_vm
+from tests.e2e.reconcile.conftest import Instance, done, small_vm
 
 VMS = "VirtualMachineService"
 
 
 async def finished(harrow: Instance, operation: operations_pb2.Operation, within: float = 30.0) -> Any:
-    async def done() -> operations_pb2.Operation | None:
-        current = await harrow.api.call(
-            "OperationService", "GetOperation", operations_pb2.GetOperationRequest(name=operation.name)
-        )
-        return current if current.done else None
-
-    result = await eventually(done, within)
+    result = await done(harrow, operation, within)
     assert not result.HasField("error"), result.error
     return result
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import grpc
 import pytest
 import yaml
-from google.longrunning import operations_pb2 as ops_pb
 from google.protobuf import field_mask_pb2
 from harrow.v1 import common_pb2 as common_pb
 from harrow.v1 import migration_pb2 as mig_pb
@@ -24,7 +23,7 @@ from kubernetes_asyncio import client, config
 from kubesim import KubeSim, KubeSimConfig
 from server.app import Harrow
 from tests.e2e.clients import ApiError, GrpcApi
-from tests.e2e.reconcile.conftest import eventually, fast_settings
+from tests.e2e.reconcile.conftest import eventually, fast_settings, operation_done
 
 CLUSTER = "clusters/local"
 SP = ("cdi.kubevirt.io", "v1beta1", "storageprofiles")
@@ -371,10 +370,4 @@ async def test_a_plain_cdi_override_lands_in_the_storage_profile_spec(plain: Wor
 
 
 async def _wait(api: GrpcApi, operation: object) -> object:
-    name = operation.name  # type: ignore[attr-defined]
-
-    async def finished() -> object:
-        current = await api.call("OperationService", "GetOperation", ops_pb.GetOperationRequest(name=name))
-        return current if current.done else None
-
-    return await eventually(finished, within=30.0)
+    return await operation_done(api, operation, within=30.0)  # type: ignore[arg-type]
